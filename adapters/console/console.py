@@ -1,0 +1,88 @@
+"""Console adapter: one command per line, the same grammar as Slack and Discord.
+
+Interactive (stdin is a terminal): a prompt, and secrets are read without echo. Scripted (stdin is
+a pipe): when a reply asks for a secret or a choice, the next stdin line is the answer. Replies go
+to stdout as text, or with `--json` as one `Reply` document per line so scripts assert on structure.
+The console user is the gateway host's operator and holds the admin role.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import IO, Callable
+
+from core.chatops import ChatOps
+from core.replies import Reply
+from core.requests import Place, PlaceKind, Request, User
+
+
+class Console:
+    def __init__(self, chatops: ChatOps, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
+                 json_mode: bool = False, interactive: bool | None = None, user: str | None = None,
+                 read_secret: Callable[[str], str] | None = None):
+        self.chatops = chatops
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.json_mode = json_mode
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.user = User("console", user or getpass.getuser(), user or getpass.getuser())
+        self.place = Place(PlaceKind.CONSOLE, "console")
+        self.read_secret = read_secret or getpass.getpass
+        self.parse_failures = 0
+
+    def request(self, text: str) -> Request:
+        return Request(self.user, self.place, text)
+
+    def emit(self, reply: Reply) -> None:
+        if self.json_mode:
+            self.stdout.write(json.dumps(reply.to_dict(), ensure_ascii=False) + "\n")
+        else:
+            self.stdout.write(reply.plain_text() + "\n\n")
+        self.stdout.flush()
+
+    def _read_line(self, prompt: str) -> str | None:
+        if self.interactive:
+            try:
+                return input(prompt)
+            except EOFError:
+                return None
+        line = self.stdin.readline()
+        return None if line == "" else line.rstrip("\n")
+
+    def run_line(self, line: str) -> None:
+        reply = self.chatops.handle(self.request(line))
+        while True:
+            if reply.code == "parse":
+                self.parse_failures += 1
+            reply = reply.direct or reply  # the console is already private
+            self.emit(reply)
+            if reply.prompt is None:
+                return
+            prompt = reply.prompt
+            if prompt.kind == "secret":
+                answer = self.read_secret(f"{prompt.label} (input hidden): ") if self.interactive else self._read_line("")
+                if answer is None:
+                    return
+                reply = self.chatops.submit_secret(self.request(""), prompt.session_id, answer)
+                if reply.failed and reply.code == "rejected":
+                    self.emit(reply)  # scripted runs do not loop on a bad paste
+                    return
+            else:
+                answer = self._read_line(f"{prompt.label} [{'/'.join(prompt.options)}]: ")
+                if answer is None:
+                    return
+                reply = self.chatops.act(self.request(""), "onboard.method", f"{prompt.session_id}:{answer.strip()}")
+
+    def run(self) -> int:
+        """Read until EOF; exit status 2 when any line could not be parsed, else 0."""
+        while True:
+            line = self._read_line("openclaw> ")
+            if line is None:
+                return 2 if self.parse_failures else 0
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line in ("exit", "quit"):
+                return 2 if self.parse_failures else 0
+            self.run_line(line)

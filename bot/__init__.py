@@ -1,0 +1,1 @@
+"""Wiring, settings and command-line entry points of openclaw-chatops."""

@@ -1,0 +1,74 @@
+"""Wiring: settings in, a ready `ChatOps` (with its gateway, vault and store) out.
+
+Also installs the exec resolver wrapper that OpenClaw runs. OpenClaw requires the command to be an
+absolute path to a regular file (not a symlink), owned by the gateway user and not writable by
+group or others; a virtualenv's `python` is usually a symlink, so the bot writes a small shell
+script of its own (0700) that execs this interpreter on `bot.resolve` with the vault paths.
+"""
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.settings import Settings
+from core.chatops import ChatOps, Options
+from core.fsutil import atomic_write
+from core.gateway.client import Gateway
+from core.gateway.plans import ExecProvider
+from core.gateway.runner import CliRunner
+from core.probe import Prober
+from core.store import Store
+from core.vault import KEY_ENV, Vault, load_key
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def resolver_script(settings: Settings) -> str:
+    q = shlex.quote
+    return (
+        "#!/bin/sh\n"
+        "# Exec SecretRef resolver for OpenClaw, written by openclaw-chatops. Do not edit: it is\n"
+        "# rewritten when settings change. It decrypts one vault record per requested id.\n"
+        f"PYTHONPATH={q(str(PACKAGE_ROOT))} exec {q(sys.executable)} -m bot.resolve "
+        f"--vault {q(str(settings.vault_path))} --key-file {q(str(settings.vault_key_file))}\n"
+    )
+
+
+def install_resolver(settings: Settings) -> Path:
+    """Write the wrapper when missing or stale; OpenClaw's path checks must pass on it."""
+    path = settings.resolver_path
+    text = resolver_script(settings).encode()
+    if not path.exists() or path.read_bytes() != text or path.stat().st_mode & 0o077:
+        atomic_write(path, text, 0o700)
+    return path
+
+
+def exec_provider(settings: Settings) -> ExecProvider:
+    pass_env = (KEY_ENV,) if settings.vault_key else ()
+    return ExecProvider(settings.resolver_provider, str(install_resolver(settings)), pass_env=pass_env)
+
+
+@dataclass
+class Components:
+    settings: Settings
+    chatops: ChatOps
+    gateway: Gateway
+    vault: Vault
+    store: Store
+
+
+def build(settings: Settings) -> Components:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.chatops_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    runner = CliRunner(settings.openclaw_bin, settings.state_dir, timeout=settings.cli_timeout_s)
+    gateway = Gateway(runner, exec_provider(settings), plan_dir=settings.chatops_dir / "plans",
+                      max_age_s=settings.snapshot_max_age_s)
+    vault = Vault(settings.vault_path, load_key(settings.vault_key, settings.vault_key_file, create=True))
+    store = Store(settings.state_db)
+    prober = Prober(settings.anthropic_base_url) if settings.probe else None
+    chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober,
+                      options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified))
+    return Components(settings, chatops, gateway, vault, store)

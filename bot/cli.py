@@ -1,0 +1,141 @@
+"""`openclaw-chatops` entry points: run | console | resolve | vault | doctor.
+
+`run` starts the chat adapters whose tokens are set; with none it falls back to the console, so
+the same command works on a fresh machine. `--sandbox` makes a project-local OpenClaw home (with
+the pinned OpenClaw from `scripts/install-openclaw.sh`) so nobody's real gateway is touched.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from core.vault import Vault, VaultError, load_key
+
+SANDBOX_CONFIG = """// openclaw-chatops sandbox: a throwaway OpenClaw home for trying the bot
+{
+  agents: {
+    defaults: { model: { primary: "anthropic/claude-opus-4-6" } },
+    ownership: "explicit",
+    entries: { main: {}, ops: {} },
+  },
+}
+"""
+
+
+def sandbox_env(root: Path) -> dict[str, str]:
+    """Create (once) a sandbox OpenClaw home and return the settings that point at it."""
+    state = root / ".openclaw"
+    if not (state / "openclaw.json").exists():
+        state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (state / "openclaw.json").write_text(SANDBOX_CONFIG)
+    env = {"OPENCLAW_STATE_DIR": str(state)}
+    if not os.environ.get("OPENCLAW_BIN"):
+        launcher = subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "install-openclaw.sh")],
+                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        env["OPENCLAW_BIN"] = launcher
+    return env
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    env = dict(os.environ)
+    if getattr(args, "sandbox", False):
+        env.update(sandbox_env(Path(args.sandbox_dir).resolve()))
+    return Settings.load(env)
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from adapters.console import Console
+    from bot.app import build
+
+    parts = build(load_settings(args))
+    return Console(parts.chatops, json_mode=args.json).run()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import build
+    from bot.launch import chat_adapters
+
+    settings = load_settings(args)
+    parts = build(settings)
+    adapters = chat_adapters(settings)
+    if not adapters:
+        from adapters.console import Console
+
+        print("No chat tokens set (SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN): starting the console adapter.",
+              file=sys.stderr)
+        return Console(parts.chatops, json_mode=args.json).run()
+    return adapters(parts)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from bot import resolve
+
+    return resolve.main(args.rest)
+
+
+def cmd_vault(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    try:
+        if args.action == "init":
+            load_key(settings.vault_key, settings.vault_key_file, create=True)
+            print(f"vault key ready at {settings.vault_key_file}" if not settings.vault_key else "vault key from environment")
+            return 0
+        vault = Vault(settings.vault_path, load_key(settings.vault_key, settings.vault_key_file, create=False))
+        if args.action == "list":
+            for v in vault.versions():
+                print(f"{v.ref}\t{v.kind}\t{v.fingerprint}\t{'current' if v.current else ''}")
+            return 0
+        # rotate-key
+        new_key = os.urandom(32)
+        count = vault.rotate_key(new_key)
+        if settings.vault_key:
+            print(f"Re-encrypted {count} version(s). Set OPENCLAW_CHATOPS_VAULT_KEY to the new key printed on fd 3.",
+                  file=sys.stderr)
+            with os.fdopen(3, "w") as out:
+                out.write(base64.b64encode(new_key).decode() + "\n")
+        else:
+            from core.fsutil import atomic_write
+
+            atomic_write(settings.vault_key_file, base64.b64encode(new_key) + b"\n", 0o600)
+            print(f"Re-encrypted {count} version(s); new key in {settings.vault_key_file}.")
+        return 0
+    except VaultError as exc:
+        print(f"vault: {exc}", file=sys.stderr)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="openclaw-chatops", description="Run OpenClaw credentials from chat.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func, text in (("run", cmd_run, "run the bot (console when no chat tokens are set)"),
+                             ("console", cmd_console, "the bot in this terminal (or scripted from stdin)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--json", action="store_true", help="console: one JSON reply document per line")
+        p.add_argument("--sandbox", action="store_true", help="use a project-local OpenClaw home")
+        p.add_argument("--sandbox-dir", default=".sandbox", help="where --sandbox keeps its OpenClaw home")
+        p.set_defaults(func=func)
+    p = sub.add_parser("resolve", help="exec SecretRef resolver (OpenClaw runs this)", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_resolve)
+    p = sub.add_parser("vault", help="vault key management")
+    p.add_argument("action", choices=("init", "list", "rotate-key"))
+    p.add_argument("--sandbox", action="store_true")
+    p.add_argument("--sandbox-dir", default=".sandbox")
+    p.set_defaults(func=cmd_vault)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"settings: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Roles and who holds them.
+
+Platform defaults (Discord `default_member_permissions`, Slack workspace settings) can be changed by
+workspace admins, so every command is checked again here against the bot's own settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from core.requests import User
+
+
+class Role(IntEnum):
+    NOBODY = 0
+    VIEWER = 1
+    OPERATOR = 2
+    ADMIN = 3
+
+    @staticmethod
+    def parse(text: str) -> "Role":
+        try:
+            return Role[text.strip().upper()]
+        except KeyError as exc:
+            raise ValueError(f"unknown role {text!r}: use viewer, operator, admin or nobody") from exc
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Ids are `<platform>:<id>` for users, user groups (Slack `S…`) and roles (Discord)."""
+
+    admins: frozenset[str] = field(default_factory=frozenset)
+    operators: frozenset[str] = field(default_factory=frozenset)
+    viewers: frozenset[str] = field(default_factory=frozenset)
+    default_role: Role = Role.VIEWER
+
+    def role_of(self, user: User) -> Role:
+        if user.platform == "console":
+            return Role.ADMIN  # the console user is the host's operator, already past SSH
+        keys = {user.key} | {f"{user.platform}:{g}" for g in user.groups}
+        for role, members in ((Role.ADMIN, self.admins), (Role.OPERATOR, self.operators), (Role.VIEWER, self.viewers)):
+            if keys & members:
+                return role
+        return self.default_role

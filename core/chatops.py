@@ -1,0 +1,168 @@
+"""`ChatOps`: the one entry point adapters call.
+
+- `handle(request)`: a command line (`status ops --all`).
+- `act(request, action, value)`: a button press (`onboard.method`, `status.all`, …).
+- `submit_secret(request, session_id, text)`: a pasted credential from a DM, modal or console.
+- `inspect_message(request)`: any other message the bot sees; catches credentials pasted in
+  shared channels and routes DM text to the open onboarding session or the command parser.
+
+Secrets are checked for *before* anything is parsed, so a token typed as a command argument is
+never echoed back in an error.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from core.access import Policy, Role
+from core.credential_writer import CredentialWriter
+from core.credentials import find_embedded
+from core.gateway.client import Gateway
+from core.gateway.runner import GatewayError
+from core.grammar import Command, GrammarError, parse
+from core.handlers import admin, cache, doctor, help, onboarding, status
+from core.probe import Prober
+from core.replies import Reply, Severity
+from core.requests import PlaceKind, Request
+from core.store import Store
+from core.vault import Vault, VaultError, split_ref
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Options:
+    session_ttl_s: float = 600.0
+    store_unverified: bool = True  # when the probe cannot reach Anthropic, store anyway?
+    large_fleet: int = 8  # more agents than this: status summarises healthy ones
+
+
+Handler = Callable[["ChatOps", Request, Command], Reply]
+HANDLERS: dict[str, Handler] = {
+    "status": status.handle,
+    "onboard": onboarding.handle_onboard,
+    "paste-token": onboarding.handle_paste_token,
+    "remove": admin.handle_remove,
+    "order": admin.handle_order,
+    "audit": admin.handle_audit,
+    "cache": cache.handle,
+    "doctor": doctor.handle,
+    "help": help.handle,
+}
+ACTIONS: dict[str, Callable[["ChatOps", Request, str], Reply]] = {
+    "onboard.method": onboarding.act_method,
+    "onboard.start": onboarding.act_start,
+    "status.all": status.act_all,
+}
+
+
+class ChatOps:
+    def __init__(self, gateway: Gateway, vault: Vault, store: Store, policy: Policy, *,
+                 prober: Prober | None = None, options: Options | None = None):
+        self.gateway = gateway
+        self.vault = vault
+        self.store = store
+        self.policy = policy
+        self.prober = prober
+        self.options = options or Options()
+        self.writer = CredentialWriter(gateway, vault)
+
+    # -- entry points --------------------------------------------------------------------------
+    def handle(self, request: Request) -> Reply:
+        if find_embedded(request.text):
+            return self._secret_in_command(request)
+        try:
+            command = parse(request.text)
+        except GrammarError as exc:
+            return Reply.error("Cannot read that command", str(exc), code="parse")
+        role = self.policy.role_of(request.user)
+        if role < command.verb.role:
+            return Reply.error(
+                "Not allowed", f"`{command.verb.name}` needs the {command.verb.role.label} role; you are {role.label}.",
+                code="denied")
+        return self._guarded(lambda: HANDLERS[command.verb.name](self, request, command), command.verb.name)
+
+    def act(self, request: Request, action: str, value: str = "") -> Reply:
+        handler = ACTIONS.get(action)
+        if handler is None:
+            return Reply.error("Unknown action", f"This button (`{action}`) is no longer supported.")
+        return self._guarded(lambda: handler(self, request, value), action)
+
+    def submit_secret(self, request: Request, session_id: str | None, text: str) -> Reply:
+        return self._guarded(lambda: onboarding.submit_secret(self, request, session_id, text), "secret")
+
+    def inspect_message(self, request: Request) -> Reply | None:
+        """A plain message (not a slash command). Returns None when the bot should stay quiet."""
+        found = find_embedded(request.text)
+        if request.place.kind is PlaceKind.CHANNEL:
+            return self.burned(request, found) if found else None
+        session = self.store.open_session_for(request.user.key)
+        if session is not None and session.method and (found or not _looks_like_command(request.text)):
+            return self.submit_secret(request, session.id, request.text)
+        if found:
+            return Reply.error(
+                "Not stored", "No onboarding session is open, so that credential was not stored.",
+                hint="Start one with `onboard` or `paste-token`, then paste it again.")
+        return self.handle(request)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def role_of(self, request: Request) -> Role:
+        return self.policy.role_of(request.user)
+
+    def vault_info(self, ref: str) -> str:
+        """`v2 …abcd sha256:…` for a ref held in this bot's vault, or "" when it is not ours."""
+        record, version = split_ref(ref)
+        try:
+            for info in self.vault.versions(record):
+                if version is None and info.current or info.version == version:
+                    return f"v{info.version} {info.fingerprint}"
+        except VaultError:
+            return ""
+        return ""
+
+    def plaintext_summary(self) -> str:
+        """Plaintext credentials in openclaw.json that `openclaw secrets audit` does not flag."""
+        try:
+            keys = self.gateway.config().plaintext_env_keys()
+        except GatewayError:
+            return ""
+        return ", ".join(keys) + " in openclaw.json hold plaintext credentials." if keys else ""
+
+    def _guarded(self, run: Callable[[], Reply], what: str) -> Reply:
+        """Every failure becomes a clear reply; a traceback never reaches chat."""
+        try:
+            return run()
+        except (GatewayError, VaultError) as exc:
+            gateway = isinstance(exc, GatewayError)
+            return Reply.error("Gateway problem" if gateway else "Vault problem", str(exc),
+                               code="gateway" if gateway else "vault")
+        except Exception:  # noqa: BLE001 - the user must get an answer; the log keeps the detail
+            log.exception("handler %s failed", what)
+            return Reply.error("Something went wrong", f"`{what}` failed unexpectedly; the bot log has the details.",
+                               code="internal")
+
+    def _secret_in_command(self, request: Request) -> Reply:
+        if request.place.kind is PlaceKind.CHANNEL:
+            return self.burned(request, find_embedded(request.text))
+        return Reply.error(
+            "Not stored", "Credentials are never taken as command arguments (they end up in history).",
+            hint="Run `paste-token` or `onboard` and paste it when asked.")
+
+    def burned(self, request: Request, fingerprints: list[str]) -> Reply:
+        for fp in fingerprints:
+            self.store.audit(request.user.key, "secret_in_channel", "refused", fingerprint=fp,
+                             detail=f"place {request.place.id or 'unknown'}")
+        return Reply(
+            title="A credential was posted in a shared channel",
+            text=("It was not stored. Treat it as burned: channel history, notifications, search and "
+                  "exports may already hold it. Revoke it and issue a new one (`claude setup-token` "
+                  "for a setup-token, the Anthropic Console for an API key), then use `/openclaw "
+                  "onboard` so the bot takes it in a DM.\nFingerprint: " + ", ".join(fingerprints)),
+            severity=Severity.ERROR, failed=True, burned=True, code="burned",
+        )
+
+
+def _looks_like_command(text: str) -> bool:
+    words = text.strip().split()
+    return bool(words) and words[0].lstrip("/").lower() in {"openclaw", *HANDLERS, "cancel"}

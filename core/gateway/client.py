@@ -1,0 +1,219 @@
+"""The `Gateway` facade: every read and write the bot does against OpenClaw.
+
+Status is served from a snapshot cache because each `models status --json` costs ~3 s of CPU. A
+cached snapshot stays valid while the files OpenClaw writes on any auth change (config, per-agent
+and shared SQLite stores with their WAL) keep their size and mtime; those are stat()ed, never read.
+Remaining cooldown time is recomputed from `until`, so a cached snapshot still counts down.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.gateway.config import GatewayConfig
+from core.gateway.plans import ExecProvider, Plan
+from core.gateway.runner import CliRunner, GatewayError
+from core.gateway.status import AgentStatus, now_ms, parse_status
+
+# A setup-token-shaped value that is not a secret. OpenClaw can only set a profile's `expires`
+# through `models auth paste-token --expires-in`, which stores what it is given in plaintext; the
+# bot gives it this placeholder and swaps in the SecretRef with a plan right after.
+PLACEHOLDER_TOKEN = "sk-ant-oat01-" + ("openclaw-chatops-placeholder-not-a-credential-" * 2).rstrip("-")
+
+
+class UnknownAgent(GatewayError):
+    pass
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    status: str
+    plaintext_count: int
+    unresolved_count: int
+    shadowed_count: int
+    findings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    @property
+    def clean(self) -> bool:
+        return self.status == "clean" and self.plaintext_count == 0 and self.unresolved_count == 0
+
+
+class Gateway:
+    def __init__(self, runner: CliRunner, provider: ExecProvider, *, plan_dir: Path,
+                 max_age_s: float = 300.0, workers: int = 2):
+        self.runner = runner
+        self.provider = provider
+        self.plan_dir = Path(plan_dir)
+        self.max_age_s = max_age_s
+        self._workers = workers
+        self._cache: dict[str, tuple[tuple, AgentStatus]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- config ------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.runner.state_dir / "openclaw.json"
+
+    def config(self) -> GatewayConfig:
+        return GatewayConfig.load(self.config_path)
+
+    def agents(self) -> list[str]:
+        return self.config().agents()
+
+    def require_agent(self, agent: str | None) -> str:
+        known = self.agents()
+        agent = agent or known[0]
+        if agent not in known:
+            raise UnknownAgent(f"Unknown agent {agent!r}. Configured agents: {', '.join(known)}.")
+        return agent
+
+    # -- status ------------------------------------------------------------------------------
+    def signature(self) -> tuple:
+        """Size and mtime of every file OpenClaw changes when auth state changes."""
+        root = self.runner.state_dir
+        paths = [root / "openclaw.json", *sorted(root.glob("agents/*/agent/*.sqlite*")),
+                 *sorted(root.glob("state/openclaw.sqlite*"))]
+        sig = []
+        for path in paths:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            sig.append((str(path), st.st_size, st.st_mtime_ns))
+        return tuple(sig)
+
+    def _lock_for(self, agent: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(agent, threading.Lock())
+
+    def cached(self, agent: str) -> AgentStatus | None:
+        """The snapshot if it is still faithful to the files on disk, else None."""
+        hit = self._cache.get(agent)
+        if hit is None:
+            return None
+        sig, snap = hit
+        if time.time() * 1000 - snap.taken_at_ms > self.max_age_s * 1000 or sig != self.signature():
+            return None
+        return snap
+
+    def status(self, agent: str, *, fresh: bool = False) -> AgentStatus:
+        agent = self.require_agent(agent)
+        if not fresh and (snap := self.cached(agent)):
+            return snap
+        with self._lock_for(agent):  # one CLI call per agent at a time; waiters reuse its result
+            if not fresh and (snap := self.cached(agent)):
+                return snap
+            taken = now_ms()
+            doc = self.runner.json("models", "status", "--json", "--agent", agent)
+            snap = parse_status(doc, agent, taken)
+            if agent != self.agents()[0]:
+                snap = self._mark_inherited(snap)
+            self._cache[agent] = (self.signature(), snap)
+            return snap
+
+    def _mark_inherited(self, snap: AgentStatus) -> AgentStatus:
+        """Mark profiles read through from the default agent's store (OpenClaw's JSON does not say).
+
+        A profile is the agent's own when our ref names the agent, or when the default agent does
+        not list it; otherwise it is inherited."""
+        main = self.agents()[0]
+        main_snap = self._cache.get(main)
+        main_ids = {p.id for p in main_snap[1].profiles()} if main_snap else None
+        if main_ids is None:
+            try:
+                main_ids = {p.id for p in self.status(main).profiles()}
+            except GatewayError:
+                return snap
+        local = {p.id for p in snap.profiles() if (p.ref_id and f"/{snap.agent}/" in p.ref_id) or p.id not in main_ids}
+        return snap.with_locality(local)
+
+    def statuses(self, agents: list[str] | None = None, *, fresh: bool = False) -> dict[str, AgentStatus | GatewayError]:
+        """Status of several agents, refreshed in parallel; a failing agent does not hide the rest."""
+        agents = agents or self.agents()
+        main = self.agents()[0]
+
+        def one(agent: str) -> AgentStatus | GatewayError:
+            try:
+                return self.status(agent, fresh=fresh)
+            except GatewayError as exc:
+                return exc
+
+        results: dict[str, AgentStatus | GatewayError] = {}
+        if main in agents:  # others compare against main's snapshot for inheritance
+            results[main] = one(main)
+        rest = [a for a in agents if a != main]
+        with ThreadPoolExecutor(max_workers=max(1, self._workers)) as pool:
+            for agent, res in zip(rest, pool.map(one, rest)):
+                results[agent] = res
+        return {a: results[a] for a in agents}
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+    # -- credential writes -------------------------------------------------------------------
+    def apply_plan(self, plan: Plan) -> dict[str, Any]:
+        """Write a plan file (refs only) and apply it; the file is kept for the audit trail."""
+        self.plan_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, path = tempfile.mkstemp(prefix="plan-", suffix=".json", dir=self.plan_dir)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(plan.to_dict(), handle, indent=1)
+        try:
+            return self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json")
+        finally:
+            self.invalidate()
+
+    def set_token_expiry(self, agent: str, profile_id: str, expires_in: str) -> None:
+        """Give a token profile an `expires` (only paste-token can); the caller re-applies the ref."""
+        try:
+            self.runner.run("models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", profile_id,
+                            "--expires-in", expires_in, "--agent", agent, stdin=PLACEHOLDER_TOKEN + "\n")
+        finally:
+            self.invalidate()
+
+    def audit(self) -> AuditReport:
+        doc = self.runner.json("secrets", "audit", "--allow-exec", "--json")
+        summary = doc.get("summary") or {}
+        return AuditReport(
+            status=str(doc.get("status", "unknown")),
+            plaintext_count=int(summary.get("plaintextCount", 0)),
+            unresolved_count=int(summary.get("unresolvedRefCount", 0)),
+            shadowed_count=int(summary.get("shadowedRefCount", 0)),
+            findings=tuple(doc.get("findings") or ()),
+        )
+
+    def logout(self, agent: str, profile_id: str) -> None:
+        try:
+            self.runner.run("models", "auth", "logout", profile_id, "--agent", agent, "--yes")
+        finally:
+            self.invalidate()
+
+    def order(self, agent: str, provider: str = "anthropic") -> list[str] | None:
+        doc = self.runner.json("models", "auth", "order", "get", "--agent", agent, "--provider", provider, "--json")
+        return doc.get("order")
+
+    def set_order(self, agent: str, profile_ids: list[str], provider: str = "anthropic") -> None:
+        try:
+            if profile_ids:
+                self.runner.run("models", "auth", "order", "set", "--agent", agent, "--provider", provider, *profile_ids)
+            else:
+                self.runner.run("models", "auth", "order", "clear", "--agent", agent, "--provider", provider)
+        finally:
+            self.invalidate()
+
+    # -- non-secret config writes --------------------------------------------------------------
+    def config_set(self, values: dict[str, Any]) -> None:
+        """Set config paths in one `openclaw config set --batch-json` call (one backup, one write),
+        so OpenClaw's schema, backups and migrations apply."""
+        batch = [{"path": path, "value": value} for path, value in values.items()]
+        try:
+            self.runner.run("config", "set", "--batch-json", json.dumps(batch))
+        finally:
+            self.invalidate()

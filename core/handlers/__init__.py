@@ -1,0 +1,1 @@
+"""One module per command family; each handler takes (ChatOps, Request, Command) and returns a Reply."""

@@ -1,0 +1,181 @@
+"""`onboard` and `paste-token`: move an admin to a private place, take the secret, store it.
+
+An onboarding session belongs to one user, one agent and one method, and expires (10 min by
+default). The secret is accepted only from that user, only in a private place (DM, modal, console
+prompt), and only while the session is open. A rejected paste keeps the session open for a retry.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from core.access import Role
+from core.credential_writer import DEFAULT_PROFILE, CredentialWriteFailed
+from core.credentials import CredentialRejected, Kind, classify, find_embedded
+from core.durations import parse_duration
+from core.grammar import Command, parse
+from core.replies import Action, Field, Prompt, Reply, Section, Severity
+from core.requests import Request
+from core.store import Session
+
+if TYPE_CHECKING:
+    from core.chatops import ChatOps
+
+
+def handle_onboard(ops: "ChatOps", request: Request, command: Command) -> Reply:
+    method = command.arg("method")
+    return _start(ops, request, command, Kind.parse(method) if method else None)
+
+
+def handle_paste_token(ops: "ChatOps", request: Request, command: Command) -> Reply:
+    return _start(ops, request, command, Kind.SETUP_TOKEN)
+
+
+def _start(ops: "ChatOps", request: Request, command: Command, kind: Kind | None) -> Reply:
+    agent = ops.gateway.require_agent(command.arg("agent"))
+    expires_in = command.flag("expires-in")
+    if isinstance(expires_in, str):
+        try:
+            parse_duration(expires_in)
+        except ValueError as exc:
+            return Reply.error("Cannot start onboarding", str(exc))
+        if kind is Kind.API_KEY:
+            return Reply.error("Cannot start onboarding", "`--expires-in` applies to setup-tokens only.")
+    profile_id = command.flag("profile-id")
+    if isinstance(profile_id, str) and (":" not in profile_id or " " in profile_id):
+        return Reply.error("Cannot start onboarding", f"Profile ids look like `anthropic:<name>`; got `{profile_id}`.")
+    now = time.time()
+    session = Session(
+        id=secrets.token_urlsafe(12), user_key=request.user.key, agent=agent,
+        method=kind.value if kind else None, profile_id=profile_id if isinstance(profile_id, str) else None,
+        options={"expires_in": expires_in if isinstance(expires_in, str) else None},
+        created_at=now, expires_at=now + ops.options.session_ttl_s, state="open",
+    )
+    ops.store.open_session(session)
+    private = _next_step(ops, session)
+    if request.place.kind.private:
+        return private
+    return Reply(
+        title="Check your direct messages",
+        text="Credentials are only taken in private: I sent you a DM to continue onboarding "
+             f"agent `{agent}`. Never paste a credential in this channel.",
+        direct=private,
+    )
+
+
+def _next_step(ops: "ChatOps", session: Session) -> Reply:
+    minutes = max(1, round((session.expires_at - time.time()) / 60))
+    if session.method is None:
+        return Reply(
+            title=f"Onboard agent {session.agent}",
+            text="Which credential will you add?\n• Anthropic API key (sk-ant-api03-…, usage-based billing)\n"
+                 "• Claude setup-token (sk-ant-oat01-…, made by `claude setup-token`, uses your subscription)",
+            actions=[Action("onboard.method", "Anthropic API key", f"{session.id}:api-key", "primary"),
+                     Action("onboard.method", "Claude setup-token", f"{session.id}:setup-token")],
+            prompt=Prompt("choice", session.id, "api-key or setup-token", ["api-key", "setup-token"]),
+            context=f"This session expires in {minutes} min.",
+        )
+    kind = Kind(session.method)
+    profile = session.profile_id or DEFAULT_PROFILE[kind]
+    where = "Paste it in the secure form (button), or as your next message here."
+    how = "Run `claude setup-token` on any machine and copy the token it prints." if kind is Kind.SETUP_TOKEN \
+        else "Create a key in the Anthropic Console."
+    return Reply(
+        title=f"Paste the {kind.label} for agent {session.agent}",
+        text=f"{how}\n{where}\nIt will be stored encrypted as profile `{profile}`; the gateway only gets a reference.",
+        actions=[Action("onboard.paste", "Paste securely", session.id, "primary")],
+        prompt=Prompt("secret", session.id, kind.label),
+        context=f"This session expires in {minutes} min.",
+    )
+
+
+def act_method(ops: "ChatOps", request: Request, value: str) -> Reply:
+    session_id, _, method = value.partition(":")
+    session, refusal = _own_open_session(ops, request, session_id)
+    if refusal:
+        return refusal
+    try:
+        kind = Kind.parse(method)
+    except ValueError as exc:
+        return Reply.error("Unknown credential type", str(exc))
+    ops.store.update_session(session.id, method=kind.value)
+    return _next_step(ops, ops.store.session(session.id))
+
+
+def act_start(ops: "ChatOps", request: Request, value: str) -> Reply:
+    """A "Rotate now"/"Onboard" button: start the flow as if the command had been typed."""
+    return ops.handle(Request(request.user, request.place, value)) if parse(value).verb.name in ("onboard", "paste-token") \
+        else Reply.error("Unknown action", "That button does not start onboarding.")
+
+
+def _own_open_session(ops: "ChatOps", request: Request, session_id: str | None) -> tuple[Session | None, Reply | None]:
+    session = ops.store.session(session_id) if session_id else ops.store.open_session_for(request.user.key)
+    if session is None or session.user_key != request.user.key:
+        return None, Reply.error("No onboarding session", "There is no onboarding session of yours open.",
+                                 hint="Start one with `onboard` or `paste-token`.", code="session")
+    if session.state != "open":
+        return None, Reply.error("Session closed", "That onboarding session is already finished or was replaced.",
+                                 hint="Start a new one with `onboard`.", code="session")
+    if session.expired():
+        ops.store.update_session(session.id, state="expired")
+        return None, Reply.error("Session expired", "That onboarding session expired; nothing was stored.",
+                                 hint="Start a new one with `onboard` and paste within 10 minutes.", code="session")
+    return session, None
+
+
+def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text: str) -> Reply:
+    if not request.place.kind.private:
+        return ops.burned(request, find_embedded(text) or ["(unrecognised)"])
+    session, refusal = _own_open_session(ops, request, session_id)
+    if refusal:
+        return refusal
+    if session.method is None:
+        return Reply.error("Choose a credential type first", "Pick API key or setup-token, then paste.")
+    if ops.role_of(request) < Role.ADMIN:
+        return Reply.error("Not allowed", "Only admins can store credentials.", code="denied")
+    kind = Kind(session.method)
+    try:
+        credential = classify(text, expected=kind)
+    except CredentialRejected as exc:
+        ops.store.audit(request.user.key, "onboard", "rejected", agent=session.agent,
+                        profile_id=session.profile_id or "", detail=str(exc)[:200])
+        return Reply.error("Not stored", str(exc), hint="The session is still open: paste again.", code="rejected")
+    profile_id = session.profile_id or DEFAULT_PROFILE[kind]
+    probe_note = ""
+    if ops.prober is not None:
+        result = ops.prober.probe(credential)
+        if result.outcome == "rejected" or (result.outcome == "unverified" and not ops.options.store_unverified):
+            ops.store.audit(request.user.key, "onboard", "rejected", agent=session.agent, profile_id=profile_id,
+                            fingerprint=credential.fingerprint, detail=result.detail)
+            return Reply.error("Not stored", f"The {kind.label} was {result.detail}.",
+                               hint="Check it and paste again; the session is still open.", code="rejected")
+        probe_note = result.detail
+    try:
+        written = ops.writer.write(session.agent, profile_id, credential, actor=request.user.key,
+                                   expires_in=session.options.get("expires_in"))
+    except CredentialWriteFailed as exc:
+        ops.store.audit(request.user.key, "onboard", "failed", agent=session.agent, profile_id=profile_id,
+                        fingerprint=credential.fingerprint, detail=str(exc)[:300])
+        return Reply.error("Not stored", str(exc), hint="The session is still open: try again.", code="gateway")
+    ops.store.update_session(session.id, state="done")
+    ops.store.audit(request.user.key, "onboard", "stored" if written.verified else "stored-unverified",
+                    agent=session.agent, profile_id=profile_id, fingerprint=credential.fingerprint,
+                    detail=f"{kind.value} v{written.version.version}")
+    fields = [Field("Agent", session.agent), Field("Profile", profile_id), Field("Type", kind.label),
+              Field("Fingerprint", credential.fingerprint), Field("Vault version", f"v{written.version.version}"),
+              Field("Gateway check", written.detail)]
+    if session.options.get("expires_in"):
+        fields.append(Field("Expires in", str(session.options["expires_in"])))
+    if probe_note:
+        fields.append(Field("Anthropic check", probe_note))
+    notes = list(written.warnings)
+    if request.place.kind.value == "dm":
+        notes.append("Your pasted message stays in this DM's history and a bot cannot delete it: "
+                     "delete it yourself (hover → More actions → Delete).")
+    return Reply(
+        title=f"{kind.label} stored for agent {session.agent}",
+        text="\n".join(notes),
+        sections=[Section("Stored", fields=fields, severity=Severity.OK if written.verified else Severity.WARNING)],
+        severity=Severity.OK if written.verified else Severity.WARNING,
+    )

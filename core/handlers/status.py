@@ -1,0 +1,118 @@
+"""`status`: every agent's profiles, health, expiry and cooldowns, from the snapshot cache."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.durations import humanize
+from core.gateway.runner import GatewayError
+from core.gateway.status import AgentStatus, Profile, now_ms
+from core.grammar import Command
+from core.replies import Action, Field, Reply, Section, Severity, Visibility
+from core.requests import Request
+
+if TYPE_CHECKING:
+    from core.chatops import ChatOps
+
+
+def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
+    agent = command.arg("agent")
+    agents = [ops.gateway.require_agent(agent)] if agent else ops.gateway.agents()
+    results = ops.gateway.statuses(agents, fresh=bool(command.flag("fresh")))
+    reply = render(ops, results, show_all=bool(command.flag("all")) or bool(agent))
+    if not command.flag("private") and not reply.failed:
+        reply.visibility = Visibility.IN_CHANNEL
+    return reply
+
+
+def act_all(ops: "ChatOps", request: Request, value: str) -> Reply:
+    return render(ops, ops.gateway.statuses(), show_all=True)
+
+
+def profile_state(snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, str]:
+    """The profile's health in one phrase, with time left computed from `until`/`expires`."""
+    unusable = snap.unusable_for(profile.id, at_ms)
+    if unusable:
+        left = humanize(unusable.remaining_ms(at_ms) / 1000)
+        sev = Severity.ERROR if unusable.kind == "disabled" else Severity.WARNING
+        text = f"{unusable.kind} ({unusable.reason or 'unknown'}), {left} left"
+        if unusable.recovery_hint:
+            text += f" — {unusable.recovery_hint}"
+        return sev, text
+    if profile.expires_at:
+        left_s = (profile.expires_at - at_ms) / 1000
+        if left_s <= 0:
+            return Severity.ERROR, "expired — paste a fresh setup-token (`paste-token`)"
+        if left_s * 1000 < snap.warn_after_ms or profile.status == "expiring":
+            return Severity.WARNING, f"expiring in {humanize(left_s)}"
+    if profile.status in ("expired", "missing"):
+        return Severity.ERROR, profile.status
+    return Severity.OK, "ok"
+
+
+def describe_profile(ops: "ChatOps", snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, Field]:
+    severity, state = profile_state(snap, profile, at_ms)
+    kind = {"token": "setup-token", "api_key": "API key"}.get(profile.type, profile.type)
+    parts = [kind]
+    if profile.ref_id:
+        info = ops.vault_info(profile.ref_id)
+        parts.append(f"vault {info}" if info else f"exec ref {profile.ref_id} (not in this bot's vault)")
+    else:
+        parts.append(profile.source)
+    if profile.expires_at:
+        parts.append(f"expires in {humanize((profile.expires_at - at_ms) / 1000)}" if profile.expires_at > at_ms else "expired")
+    if not profile.local:
+        parts.append(f"inherited from {ops.gateway.agents()[0]}")
+    return severity, Field(profile.id, f"{state} · " + " · ".join(parts))
+
+
+def agent_section(ops: "ChatOps", snap: AgentStatus, at_ms: int) -> Section:
+    fields: list[Field] = []
+    severities: list[Severity] = []
+    for profile in snap.profiles():
+        sev, f = describe_profile(ops, snap, profile, at_ms)
+        fields.append(f)
+        severities.append(sev)
+    lines = [f"model {snap.default_model or 'not set'}" + (f" → fallbacks {', '.join(snap.fallbacks)}" if snap.fallbacks else "")]
+    for provider in snap.exhausted_providers(at_ms):
+        severities.append(Severity.ERROR)
+        lines.append(f"⛔ No available auth profile for {provider}: every profile is in cooldown or disabled.")
+    for provider in snap.missing_providers:
+        severities.append(Severity.ERROR)
+        lines.append(f"⛔ No credentials for {provider}: run `onboard {snap.agent}`.")
+    if not snap.profiles():
+        severities.append(Severity.ERROR)
+        lines.append(f"No auth profiles. Run `onboard {snap.agent}`.")
+    model = snap.default_model
+    if model.startswith("anthropic/"):
+        retention = ops.gateway.config().cache_params(model, snap.agent).effective
+        lines.append(f"prompt cache: {retention or 'default (short with an API key)'}")
+    return Section(title=f"Agent {snap.agent}", text="\n".join(lines), fields=fields, severity=Severity.worst(severities))
+
+
+def render(ops: "ChatOps", results: dict[str, AgentStatus | GatewayError], *, show_all: bool) -> Reply:
+    at = now_ms()
+    sections: list[Section] = []
+    failures = 0
+    for agent, res in results.items():
+        if isinstance(res, GatewayError):
+            failures += 1
+            sections.append(Section(f"Agent {agent}", f"status unavailable: {res}", severity=Severity.ERROR))
+        else:
+            sections.append(agent_section(ops, res, at))
+    actions: list[Action] = []
+    healthy = [s for s in sections if s.severity in (Severity.OK, Severity.INFO)]
+    if not show_all and len(sections) > ops.options.large_fleet and healthy:
+        sections = [s for s in sections if s not in healthy]
+        sections.insert(0, Section("Healthy agents", ", ".join(s.title.removeprefix("Agent ") for s in healthy), severity=Severity.OK))
+        actions.append(Action("status.all", "Show all"))
+    snaps = [r for r in results.values() if isinstance(r, AgentStatus)]
+    oldest = min((s.taken_at_ms for s in snaps), default=at)
+    severity = Severity.worst([s.severity for s in sections])
+    title = "OpenClaw auth status" + ("" if severity in (Severity.OK, Severity.INFO) else " — needs attention")
+    context = f"snapshot {humanize((at - oldest) / 1000)} old · {len(results)} agent(s)"
+    plaintext = ops.plaintext_summary()
+    if plaintext:
+        sections.append(Section("Plaintext credentials", plaintext, severity=Severity.WARNING))
+        severity = Severity.worst([severity, Severity.WARNING])
+    return Reply(title=title, sections=sections, severity=severity, actions=actions, context=context,
+                 failed=failures == len(results) and failures > 0)

@@ -1,0 +1,57 @@
+"""Who asked, and where: the platform-neutral input to every command.
+
+Adapters build these from Slack payloads, Discord interactions or console lines. Core decides
+what is allowed from the `place` (a secret is only ever accepted in a private place) and from the
+`user` (roles come from `core.access`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class PlaceKind(str, Enum):
+    """Where a request came from; only private kinds may carry a secret."""
+
+    CHANNEL = "channel"  # a shared channel or guild text channel: never a secret here
+    DM = "dm"  # a direct message with the bot
+    MODAL = "modal"  # a Slack/Discord modal submission, seen only by the bot
+    CONSOLE = "console"  # the operator's own terminal on the gateway host
+
+    @property
+    def private(self) -> bool:
+        return self is not PlaceKind.CHANNEL
+
+
+@dataclass(frozen=True)
+class User:
+    """A chat identity. `groups` are Slack user-group ids or Discord role ids."""
+
+    platform: str
+    id: str
+    name: str = ""
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def key(self) -> str:
+        """Stable id across platforms, used for sessions and audit rows."""
+        return f"{self.platform}:{self.id}"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Place:
+    kind: PlaceKind
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command line such as `status ops --all`, without the `/openclaw` prefix."""
+
+    user: User
+    place: Place
+    text: str

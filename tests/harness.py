@@ -1,0 +1,120 @@
+"""Test harness: a prepared real OpenClaw home copied per test, and a bot wired to it.
+
+Building the home costs several `openclaw` calls (2–9 s each), so it is built once per session
+and copied with `shutil.copytree` for every test (tens of milliseconds). `BotHarness` is the
+"testbot" of this project: `bot.console("status")` returns the reply documents, `bot.oc(...)`
+runs the real CLI against the same home, `bot.leaks(secret)` lists every file that holds it.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters.console import Console
+from bot.app import Components, build
+from bot.settings import Settings
+
+BASE_CONFIG = """// prepared by the openclaw-chatops test harness
+{
+  agents: {
+    defaults: { model: { primary: "anthropic/claude-opus-4-6" } },
+    ownership: "explicit",
+    entries: { main: {}, ops: {} },
+  },
+}
+"""
+
+
+def openclaw_bin() -> str:
+    found = os.environ.get("OPENCLAW_BIN")
+    if found:
+        return found
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(["bash", str(root / "scripts" / "install-openclaw.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def run_oc(binary: str, home: Path, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HOME=str(home), OPENCLAW_STATE_DIR=str(home / ".openclaw"), NO_COLOR="1")
+    env.pop("OPENCLAW_CONFIG_PATH", None)
+    return subprocess.run([binary, *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def prepare_home(binary: str, home: Path, config: str = BASE_CONFIG) -> Path:
+    """A valid two-agent OpenClaw home that OpenClaw itself has already read once."""
+    state = home / ".openclaw"
+    state.mkdir(parents=True, mode=0o700)
+    (state / "openclaw.json").write_text(config)
+    result = run_oc(binary, home, "models", "status", "--json", "--agent", "main")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return home
+
+
+@dataclass
+class BotHarness:
+    home: Path
+    binary: str
+    parts: Components
+    env: dict[str, str]
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / ".openclaw"
+
+    @property
+    def chatops(self):
+        return self.parts.chatops
+
+    def console(self, *lines: str) -> list[dict[str, Any]]:
+        """Run lines through the real console adapter in JSON mode; returns the reply documents."""
+        out = io.StringIO()
+        Console(self.chatops, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out, json_mode=True,
+                interactive=False, user="tester").run()
+        return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+    def oc(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return run_oc(self.binary, self.home, *args, stdin=stdin)
+
+    def oc_json(self, *args: str) -> Any:
+        result = self.oc(*args)
+        assert result.returncode == 0, (result.stdout[-1000:], result.stderr[-1000:])
+        return json.loads(result.stdout[result.stdout.index("{"):])
+
+    def leaks(self, secret: str, *extra_roots: Path) -> list[str]:
+        """Files under the home, the bot dir and `extra_roots` holding the secret in any encoding."""
+        forms = {secret.encode(), base64.b64encode(secret.encode()), secret.replace("-", "%2D").encode()}
+        hits = []
+        for root in (self.home, self.parts.settings.chatops_dir, *extra_roots):
+            for path in Path(root).rglob("*"):
+                if path.is_file() and not path.is_symlink():
+                    data = path.read_bytes()
+                    if any(f in data for f in forms):
+                        hits.append(str(path))
+        return hits
+
+
+def make_bot(binary: str, home: Path, chatops_dir: Path, **overrides: str) -> BotHarness:
+    env = {
+        "OPENCLAW_BIN": binary,
+        "OPENCLAW_STATE_DIR": str(home / ".openclaw"),
+        "OPENCLAW_CHATOPS_DIR": str(chatops_dir),
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "OPENCLAW_CHATOPS_LOG_LEVEL": "DEBUG",
+    }
+    env.update(overrides)
+    settings = Settings.load(env, env_file=Path("/nonexistent"))
+    return BotHarness(home, binary, build(settings), env)
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
