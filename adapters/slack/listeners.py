@@ -1,0 +1,234 @@
+"""Slack events in, core calls, Block Kit out.
+
+Every listener acknowledges first and only then calls core: Slack drops a request that is not
+acknowledged within 3 s, and one gateway CLI call alone takes 2–9 s. Bolt runs each listener in
+its worker pool, and with `process_before_response` off the HTTP answer (or Socket Mode ack)
+leaves as soon as `ack()` is called, so the slow part runs after Slack already has its answer.
+Whatever fails after the ack still reaches the user as a clear error reply.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from threading import Lock
+from typing import Any, Callable
+
+from slack_bolt import Ack, App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from adapters.slack import render
+from adapters.slack.identity import Directory
+from core.chatops import ChatOps
+from core.credentials import CredentialRejected, Kind, classify
+from core.replies import Reply, Visibility
+from core.requests import Place, PlaceKind, Request, User
+
+log = logging.getLogger(__name__)
+
+PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
+BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")
+
+
+def retry_handlers() -> list:
+    """Web API and response_url calls wait out a 429 for as long as Retry-After says."""
+    return [RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
+class SeenEvents:
+    """Event ids already handled: Slack retries an event it thinks was not acknowledged in time."""
+
+    def __init__(self, size: int = 2048):
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = None
+            if len(self._ids) > self._size:
+                self._ids.popitem(last=False)
+            return True
+
+
+class SlackAdapter:
+    def __init__(self, chatops: ChatOps, client: WebClient, directory: Directory, *,
+                 command: str = "/openclaw", wire_logger: logging.Logger | None = None):
+        self.chatops = chatops
+        self.client = client
+        self.directory = directory
+        self.command = command
+        self.wire_logger = wire_logger or log
+        self.seen = SeenEvents()
+
+    def register(self, app: App) -> None:
+        app.middleware(self._drop_retried_events)
+        app.command(self.command)(self.on_command)
+        app.action(BUTTON)(self.on_button)
+        app.view(render.SECRET_CALLBACK)(self.on_secret_submitted)
+        app.event("message")(self.on_message)
+        app.error(self._on_unhandled_error)
+
+    # -- middleware ------------------------------------------------------------------------------
+    def _drop_retried_events(self, body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        """Answer a redelivered event with 200 without running it twice (the first run may still
+        be busy with the gateway, which is exactly why Slack retried)."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.seen.first_time(event_id):
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    def _on_unhandled_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack listener failed: %s", type(error).__name__, exc_info=error)
+
+    # -- slash command ---------------------------------------------------------------------------
+    def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user = self._user(body["user_id"], body.get("user_name", ""))
+        respond = self._responder(body.get("response_url", ""))
+        try:
+            place = self._place_of_command(body["user_id"], body.get("channel_id", ""))
+            reply = self.chatops.handle(Request(user, place, body.get("text", "")))
+            respond(reply)
+            if reply.direct is not None:
+                self.post_dm(user.id, reply.direct)
+        except Exception as exc:  # noqa: BLE001 - the user already got an ack and must get an answer
+            self._fail(exc, lambda r: respond(r))
+
+    def _place_of_command(self, user_id: str, channel_id: str) -> Place:
+        """A slash command counts as private only in the user's own DM with the bot; a DM between
+        two people (also a `D…` id) is shared with the other person."""
+        if channel_id.startswith("D") and channel_id == self.dm_channel(user_id):
+            return Place(PlaceKind.DM, channel_id)
+        return Place(PlaceKind.CHANNEL, channel_id)
+
+    # -- buttons ---------------------------------------------------------------------------------
+    def on_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        core_action = render.action_id_of(action["action_id"])
+        value = action.get("value", "")
+        if core_action == PASTE_ACTION:
+            self.open_secret_modal(body, value)
+            return
+        user = self._user(body["user"]["id"], body["user"].get("username", ""))
+        respond = self._responder(body.get("response_url", ""))
+        try:
+            channel = (body.get("channel") or {}).get("id", "")
+            place = self._place_of_command(user.id, channel)
+            reply = self.chatops.act(Request(user, place, ""), core_action, value)
+            respond(reply)
+            if reply.direct is not None:
+                self.post_dm(user.id, reply.direct)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc, lambda r: respond(r))
+
+    def open_secret_modal(self, body: dict[str, Any], session_id: str) -> None:
+        """views.open comes first: the trigger_id expires 3 s after the click."""
+        session = self.chatops.store.session(session_id)
+        label = f"Paste the {Kind(session.method).label}" if session and session.method else "Paste the credential"
+        try:
+            self.client.views_open(trigger_id=body["trigger_id"], view=render.secret_modal(session_id, label))
+        except SlackApiError as exc:
+            self._fail(exc, lambda r: self.post_dm(body["user"]["id"], r))
+
+    # -- modal -----------------------------------------------------------------------------------
+    def on_secret_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Format problems go back into the modal (`response_action: errors`) so the user can fix
+        the paste in place; core answers those at once (no gateway call) and writes the audit row.
+        A paste that looks right closes into a progress view, and the result goes to the DM."""
+        user = self._user(body["user"]["id"], body["user"].get("username", ""))
+        session_id = view.get("private_metadata", "")
+        text = (((view.get("state") or {}).get("values") or {}).get(render.SECRET_BLOCK) or {}) \
+            .get(render.SECRET_INPUT, {}).get("value") or ""
+        request = Request(user, Place(PlaceKind.MODAL, view.get("id", "")), "")
+        session = self.chatops.store.session(session_id)
+        expected = Kind(session.method) if session and session.method else None
+        try:
+            classify(text, expected=expected)
+        except CredentialRejected:
+            reply = self.chatops.submit_secret(request, session_id, text)
+            if reply.failed and reply.code == "rejected":
+                ack(response_action="errors", errors={render.SECRET_BLOCK: render.clip(reply.text, 2000)})
+                return
+            ack()
+            self.post_dm(user.id, reply)
+            return
+        ack(response_action="update", view=render.progress_modal(
+            "Checking and storing the credential with the gateway. The result will arrive in your DM "
+            "with the bot in a few seconds; you can close this window."))
+        try:
+            self.post_dm(user.id, self.chatops.submit_secret(request, session_id, text))
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc, lambda r: self.post_dm(user.id, r))
+
+    # -- messages --------------------------------------------------------------------------------
+    def on_message(self, event: dict[str, Any]) -> None:
+        """DMs carry commands without the slash and pastes for an open session; in channels core
+        only speaks up when a credential was posted there."""
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return
+        user_id, channel = event.get("user", ""), event.get("channel", "")
+        if not user_id:
+            return
+        private = event.get("channel_type") == "im"
+        place = Place(PlaceKind.DM if private else PlaceKind.CHANNEL, channel)
+        user = self._user(user_id)
+        deliver: Callable[[Reply], None] = (
+            (lambda r: self.post(channel, r)) if private else (lambda r: self.post_ephemeral(channel, user_id, r)))
+        try:
+            reply = self.chatops.inspect_message(Request(user, place, event.get("text", "")))
+            if reply is not None:
+                deliver(reply)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc, deliver)
+
+    # -- delivery --------------------------------------------------------------------------------
+    def _responder(self, response_url: str) -> Callable[[Reply], None]:
+        """Replies to a command or button go to its response_url (works in channels the bot is not
+        a member of). `Reply.visibility` decides ephemeral or in-channel."""
+        hook = WebhookClient(response_url, retry_handlers=retry_handlers(), logger=self.wire_logger)
+
+        def respond(reply: Reply) -> None:
+            response_type = "in_channel" if reply.visibility is Visibility.IN_CHANNEL else "ephemeral"
+            for message in render.messages(reply):
+                result = hook.send(response_type=response_type, replace_original=False, **message)
+                if result.status_code != 200:
+                    raise DeliveryFailed(f"response_url answered HTTP {result.status_code}")
+        return respond
+
+    def dm_channel(self, user_id: str) -> str:
+        return self.client.conversations_open(users=user_id)["channel"]["id"]
+
+    def post_dm(self, user_id: str, reply: Reply) -> None:
+        self.post(self.dm_channel(user_id), reply)
+
+    def post(self, channel: str, reply: Reply) -> None:
+        for message in render.messages(reply):
+            self.client.chat_postMessage(channel=channel, **message)
+
+    def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
+        for message in render.messages(reply):
+            self.client.chat_postEphemeral(channel=channel, user=user_id, **message)
+
+    def _fail(self, exc: Exception, deliver: Callable[[Reply], None]) -> None:
+        """Log the detail, tell the user in one line; if even that fails, the log is all we have."""
+        log.error("Slack request failed after ack: %s", type(exc).__name__, exc_info=exc)
+        reason = exc.response.get("error", "error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        try:
+            deliver(Reply.error("Something went wrong", f"The request could not be completed (`{reason}`); "
+                                "the bot log has the details.", code="internal"))
+        except Exception:  # noqa: BLE001
+            log.exception("could not deliver the error reply either")
+
+    def _user(self, user_id: str, name: str = "") -> User:
+        return self.directory.user(user_id, name)
+
+
+class DeliveryFailed(RuntimeError):
+    """A response_url that did not take the reply (expired after 30 min, or used 5 times)."""

@@ -1,0 +1,1 @@
+"""Slack adapter tests against a loopback fake Slack and the real openclaw CLI."""

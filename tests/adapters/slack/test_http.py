@@ -1,0 +1,70 @@
+"""HTTP mode: signatures, the 3 s ack, event retries, 429s, refusals."""
+from __future__ import annotations
+
+import time
+
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, SlackRig, block_text, posts_to
+
+TOKEN = "sk-ant-oat01-" + "Q" * 60 + "leak" + "Z" * 20
+
+
+def test_signature_checked_and_old_requests_refused(rig: SlackRig) -> None:
+    bad_status, _ = rig.send("command=%2Fopenclaw&text=help", "application/x-www-form-urlencoded",
+                             headers={"X-Slack-Signature": "v0=" + "0" * 64})
+    stale_status, _, stale_url = rig.command("help", timestamp=int(time.time()) - 360)
+    status, body, response_url = rig.command("help")
+
+    assert (bad_status, stale_status) == (401, 401)
+    assert status == 200 and body == b""
+    (reply,) = rig.wait_reply(response_url)
+    assert reply["response_type"] == "ephemeral"
+    assert "onboard" in block_text(reply["blocks"])
+    assert rig.replies_at(stale_url) == []
+
+
+def test_viewer_cannot_onboard(rig: SlackRig) -> None:
+    status, _, response_url = rig.command("onboard main", user=VIEWER)
+
+    assert status == 200
+    (reply,) = rig.wait_reply(response_url)
+    assert reply["response_type"] == "ephemeral"
+    assert "Not allowed" in block_text(reply["blocks"])
+    assert rig.fake.of("conversations.open") == []
+
+
+def test_token_in_channel_is_refused_warned_and_audited_once(rig: SlackRig, caplog) -> None:
+    caplog.set_level("DEBUG")
+    rig.fake.rate_limited["chat.postEphemeral"] = [1]  # the first delivery is throttled
+
+    first, _ = rig.message(f"here you go {TOKEN}", user=VIEWER, event_id="EvPaste")
+    retried, _ = rig.message(f"here you go {TOKEN}", user=VIEWER, event_id="EvPaste", retry=1)
+
+    assert (first, retried) == (200, 200)
+    calls = rig.fake.wait_for(lambda f: len(f.of("chat.postEphemeral")) >= 2 and f.of("chat.postEphemeral"))
+    assert len(calls) == 2  # the 429, then the retry after Retry-After; the redelivered event ran once
+    warning = calls[-1].params
+    assert warning["user"] == VIEWER and warning["channel"] == CHANNEL
+    assert "burned" in block_text(warning["blocks"])
+    rows = [r for r in rig.harness.parts.store.audit_rows() if r.action == "secret_in_channel"]
+    assert len(rows) == 1 and rows[0].actor == f"slack:{VIEWER}"
+    assert TOKEN.encode() not in rig.fake.all_bytes()
+    assert TOKEN not in caplog.text
+
+
+def test_expired_session_refuses_a_late_dm_paste(rig: SlackRig) -> None:
+    status, _, response_url = rig.command("paste-token main")
+    assert status == 200
+    rig.wait_reply(response_url)
+    rig.fake.wait_for(lambda f: posts_to(f))
+    store = rig.harness.parts.store
+    session = store.open_session_for(f"slack:{ADMIN}")
+    store.update_session(session.id, expires_at=time.time() - 1)
+
+    rig.message(TOKEN, channel="DADMIN", channel_type="im", event_id="EvLate")
+
+    late = rig.fake.wait_for(lambda f: [c for c in posts_to(f) if "Not stored" in block_text(c.params["blocks"])
+                                        or "expired" in block_text(c.params["blocks"])])
+    assert late[0].params["channel"] == "DADMIN"
+    assert rig.harness.parts.vault.path.exists() is False or TOKEN not in rig.harness.parts.vault.path.read_text()
+    assert rig.harness.leaks(TOKEN) == []
+    assert TOKEN.encode() not in rig.fake.all_bytes()

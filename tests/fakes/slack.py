@@ -1,0 +1,200 @@
+"""A loopback Slack: Web API, response_url and a Socket Mode WebSocket, recording every call.
+
+Real slack_sdk/slack_bolt clients are pointed here with `base_url`, so tests exercise the real
+libraries end to end. Everything binds 127.0.0.1. `calls` keeps every request as received, which
+is what the leak tests grep for token bytes.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+from slack_sdk.signature import SignatureVerifier
+from websockets.sync.server import ServerConnection, serve
+
+BOT_USER = "UBOT"
+DM_PREFIX = "D"
+
+
+@dataclass
+class Call:
+    path: str
+    params: dict[str, Any]
+    raw: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.path.removeprefix("/api/")
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.socket_received: list[dict[str, Any]] = []
+        self.usergroups: list[dict[str, Any]] = []
+        self.rate_limited: dict[str, list[int]] = {}  # method → Retry-After values to answer first
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._http.daemon_threads = True
+        self._ws = serve(self._socket_session, "127.0.0.1", 0)
+        self._socket_conns: list[ServerConnection] = []
+        self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self._http, self._ws)]
+        for t in self._threads:
+            t.start()
+
+    # -- addresses ---------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.url}/respond/{name}-{next(self._ids)}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self._ws.socket.getsockname()[1]}/link"
+
+    def close(self) -> None:
+        for conn in list(self._socket_conns):
+            conn.close()
+        self._ws.shutdown()
+        self._http.shutdown()
+        self._http.server_close()
+
+    # -- assertions --------------------------------------------------------------------------
+    def of(self, method: str) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, predicate: Callable[["FakeSlack"], Any], timeout: float = 120) -> Any:
+        """Block until `predicate` holds (a guard against hanging, not a timing assertion)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                result = predicate(self)
+                if result:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"fake Slack never saw the expected call; calls: {[c.path for c in self.calls]}")
+                self._cond.wait(left)
+
+    def all_bytes(self) -> bytes:
+        with self._cond:
+            return b"\n".join([c.raw for c in self.calls] + [json.dumps(m).encode() for m in self.socket_received])
+
+    # -- Web API -----------------------------------------------------------------------------
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1", "user": "openclaw"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": DM_PREFIX + str(params.get("users", "")).lstrip("U")}}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{time.time():.6f}"}
+        if method in ("views.open", "views.update"):
+            return {"ok": True, "view": {"id": f"V{next(self._ids)}"}}
+        if method == "usergroups.list":
+            return {"ok": True, "usergroups": self.usergroups}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.ws_url}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(raw or b"{}")
+                else:
+                    params = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+                path = urllib.parse.urlsplit(self.path).path
+                call = Call(path, params, raw, dict(self.headers.items()))
+                method = call.method
+                pending = fake.rate_limited.get(method)
+                if pending:
+                    retry_after = pending.pop(0)
+                    with fake._cond:
+                        fake.calls.append(call)
+                        fake._cond.notify_all()
+                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+                    return
+                answer = {"ok": True} if path.startswith("/respond/") else fake._answer(method, params)
+                with fake._cond:
+                    fake.calls.append(call)
+                    fake._cond.notify_all()
+                self._send(200, answer)
+
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    # -- Socket Mode -------------------------------------------------------------------------
+    def _socket_session(self, conn: ServerConnection) -> None:
+        self._socket_conns.append(conn)
+        conn.send(json.dumps({"type": "hello", "num_connections": 1,
+                              "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}}))
+        try:
+            for message in conn:
+                with self._cond:
+                    self.socket_received.append(json.loads(message))
+                    self._cond.notify_all()
+        except Exception:  # noqa: BLE001 - the client went away
+            pass
+
+    def socket_connected(self) -> bool:
+        return bool(self._socket_conns)
+
+    def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
+        envelope_id = f"env-{next(self._ids)}"
+        self.wait_for(lambda f: f.socket_connected())
+        self._socket_conns[-1].send(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                                "accepts_response_payload": kind != "events_api",
+                                                "retry_attempt": 0, "retry_reason": ""}))
+        return envelope_id
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack would send, made with slack_sdk's own signer."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+def post(url: str, body: str, headers: dict[str, str], content_type: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body.encode(), method="POST",
+                                     headers={"Content-Type": content_type, **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
