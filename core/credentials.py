@@ -20,6 +20,7 @@ MIN_API_KEY_LENGTH = 60
 _BODY = re.compile(r"^[A-Za-z0-9_-]+$")
 # Finds credentials inside a chat message (for the "pasted in a channel" warning).
 _EMBEDDED = re.compile(r"sk-ant-(?:oat01|api03)-[A-Za-z0-9_-]{16,}")
+_LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
 
 class Kind(str, Enum):
@@ -130,7 +131,7 @@ def classify(text: str, expected: Kind | None = None) -> Credential:
 def find_embedded(text: str) -> list[str]:
     """Fingerprints of credentials inside a message, also when the client wrapped them."""
     found = {m.group(0) for m in _EMBEDDED.finditer(text)}
-    found |= {m.group(0) for m in _EMBEDDED.finditer("".join(text.split()))}
+    found |= {m.group(0) for m in _EMBEDDED.finditer(_LINE_BREAKS.sub("", text))}
     # A wrapped token also matches as its own first line; keep only the longest of overlapping hits.
     longest = [v for v in found if not any(o != v and o.startswith(v) for o in found)]
     return sorted(fingerprint(v) for v in longest)

@@ -182,7 +182,19 @@ class Vault:
             "ciphertext": base64.b64encode(blob).decode(),
         }
 
+    def _check_key(self, data: dict[str, Any]) -> None:
+        """Refuse to write with a key other than the one the vault was written with, so a
+        misconfigured key can never leave a vault encrypted under two keys."""
+        for rid, record in data["records"].items():
+            for entry in record["versions"].values():
+                if entry.get("key_id") != self._key_id:
+                    raise VaultError(
+                        f"The vault key does not match the one that encrypted {rid!r} (key id {self._key_id}, "
+                        f"record written with {entry.get('key_id')}); nothing was written.")
+                return
+
     def _save(self, data: dict[str, Any]) -> None:
+        self._check_key(data)
         atomic_write(self.path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), 0o600)
 
     def put(self, record_id: str, secret: str, *, kind: str, created_by: str,
@@ -243,6 +255,11 @@ class Vault:
                     secret = self._decrypt(rid, int(number), entry)
                     entry.update(self._encrypt(rid, int(number), secret, new_key))
                     count += 1
-            self._save(data)
+            old = self._key, self._key_id
             self._key, self._key_id = new_key, key_id(new_key)
+            try:
+                self._save(data)
+            except BaseException:
+                self._key, self._key_id = old
+                raise
         return count

@@ -1,0 +1,289 @@
+"""The Discord client: slash commands, buttons, the secret modal, DMs and guild message scanning.
+
+Every gateway call (2–9 s of `openclaw` CLI) runs in a worker thread after the interaction was
+deferred, because Discord drops an interaction that is not answered within 3 s. The only things
+done before the first response are cheap: parsing, reading openclaw.json, opening a session.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render
+from adapters.discord.commands import build_group, command_line
+from adapters.discord.config import DiscordConfig
+from adapters.discord.sync import sync_commands
+from bot.app import Components
+from core.gateway.runner import GatewayError
+from core.grammar import Verb
+from core.replies import Action, Reply
+from core.requests import Place, PlaceKind, Request, User
+
+log = logging.getLogger(__name__)
+
+# Verbs whose first response is a modal (a modal cannot follow a defer).
+SECRET_VERBS = frozenset({"onboard", "paste-token"})
+PASTE = "onboard.paste"  # core's "Paste securely" button: opens the modal
+PASTE_IN_DM = "onboard.dm"  # the adapter's own alternative: continue in a DM
+
+
+class HideRawGatewayEvents(logging.Filter):
+    """discord.py logs every raw gateway event at DEBUG, modal submissions (with the pasted
+    credential) included. Those records are dropped; everything else discord.py logs stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "WebSocket Event" not in str(record.msg)
+
+
+def guard_logs() -> None:
+    logger = logging.getLogger("discord.gateway")
+    if not any(isinstance(f, HideRawGatewayEvents) for f in logger.filters):
+        logger.addFilter(HideRawGatewayEvents())
+
+
+def user_of(author: discord.User | discord.Member, extra_roles: frozenset[str] = frozenset()) -> User:
+    """Role ids fill `User.groups`, so `discord:<role id>` in the role settings matches members."""
+    roles = frozenset(str(r.id) for r in getattr(author, "roles", []) if not r.is_default())
+    return User("discord", str(author.id), author.display_name, roles | extra_roles)
+
+
+def place_of(channel_id: int | None, in_guild: bool) -> Place:
+    return Place(PlaceKind.CHANNEL if in_guild else PlaceKind.DM, str(channel_id or ""))
+
+
+class SecretModal(discord.ui.Modal):
+    """The secure paste form: only the bot sees what is typed here."""
+
+    secret: discord.ui.TextInput = discord.ui.TextInput(
+        label="Credential", style=discord.TextStyle.long, min_length=1, max_length=4000,
+        placeholder="sk-ant-oat01-… or sk-ant-api03-…")
+
+    def __init__(self, bot: "ChatOpsClient", session_id: str, label: str, timeout_s: float) -> None:
+        super().__init__(title="Paste credential for OpenClaw", timeout=timeout_s)
+        self.bot = bot
+        self.session_id = session_id
+        self.secret.label = render._cut(label, 45) or "Credential"
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        # The write (vault, secrets plan, gateway check) takes ~10 s: defer first, privately.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        request = Request(user_of(interaction.user), Place(PlaceKind.MODAL, str(interaction.channel_id or "")), "")
+        reply = await self.bot.call(self.bot.chatops.submit_secret, request, self.session_id, self.secret.value)
+        if reply.failed and reply.code == "rejected":  # the session is still open: offer another try
+            reply.actions.append(Action(PASTE, "Paste again", self.session_id, "primary"))
+        await self.bot.deliver(interaction, reply, ephemeral=True)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await self.bot.fail(interaction, error, "secret form")
+
+
+class ChatOpsClient(discord.Client):
+    def __init__(self, parts: Components, config: DiscordConfig, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.dm_messages = True
+        if config.scan_guild_messages:  # privileged: must also be enabled in the Developer Portal
+            intents.guild_messages = True
+            intents.message_content = True
+        super().__init__(intents=intents, application_id=config.application_id, **options)
+        guard_logs()
+        self.parts = parts
+        self.chatops = parts.chatops
+        self.config = config
+        self.guild = discord.Object(config.guild_id) if config.guild_id else None
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
+        self.tree.add_command(build_group(self.run_verb, agents=self.complete_agents, profiles=self.complete_profiles,
+                                          permissions=config.command_permissions), guild=self.guild)
+        self.add_dynamic_items(render.ActionButton)
+
+    async def setup_hook(self) -> None:
+        await sync_commands(self.tree, self.parts.store, self.guild)
+
+    # -- plumbing ------------------------------------------------------------------------------
+    async def call(self, fn: Callable[..., Reply], *args: Any) -> Reply:
+        """Run a core entry point off the event loop; a crash becomes a clear reply, never silence."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except Exception:  # noqa: BLE001 - the user must get an answer; the log keeps the detail
+            log.exception("core call %s failed", getattr(fn, "__name__", fn))
+            return Reply.error("Something went wrong", "The bot log has the details.", code="internal")
+
+    async def deliver(self, interaction: discord.Interaction, reply: Reply, *, ephemeral: bool) -> None:
+        """Finish a deferred interaction: the first page edits the original response (ending the
+        spinner), further pages are follow-ups with the same visibility."""
+        messages = render.pages(reply)
+        view = render.view(reply.actions)
+        for number, embeds in enumerate(messages):
+            extra: dict[str, Any] = {"view": view} if view and number == len(messages) - 1 else {}
+            if number == 0:
+                await interaction.edit_original_response(content=render.content(reply), embeds=embeds, **extra)
+            else:
+                await interaction.followup.send(embeds=embeds, ephemeral=ephemeral, **extra)
+
+    async def fail(self, interaction: discord.Interaction, error: BaseException, what: str) -> None:
+        log.error("Discord %s failed: %s", what, type(error).__name__, exc_info=error)
+        reply = Reply.error("Something went wrong", f"`{what}` failed; the bot log has the details.", code="internal")
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(content=None, embeds=render.reply_embeds(reply), view=None)
+            else:
+                await interaction.response.send_message(embeds=render.reply_embeds(reply), ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not report the failure of %s to Discord", what)
+
+    async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await self.fail(interaction, getattr(error, "original", error), "command")
+
+    def request(self, interaction: discord.Interaction, text: str, kind: PlaceKind | None = None) -> Request:
+        place = place_of(interaction.channel_id, interaction.guild_id is not None)
+        return Request(user_of(interaction.user), Place(kind, place.id) if kind else place, text)
+
+    # -- slash commands ------------------------------------------------------------------------
+    async def run_verb(self, interaction: discord.Interaction, verb: Verb, values: dict[str, Any]) -> None:
+        text = command_line(verb, values)
+        if verb.name in SECRET_VERBS:
+            await self.start_intake(interaction, text)
+            return
+        # Public only for verbs that offer --private and were not asked for it (status).
+        ephemeral = not any(f.name == "private" for f in verb.flags) or bool(values.get("private"))
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        reply = await self.call(self.chatops.handle, self.request(interaction, text))
+        await self.deliver(interaction, reply, ephemeral=ephemeral)
+
+    async def start_intake(self, interaction: discord.Interaction, text: str) -> None:
+        """Open the onboarding session (cheap: openclaw.json and SQLite only), then answer with the
+        modal when the credential type is known, or with the type buttons when it is not."""
+        reply = await self.call(self.chatops.handle, self.request(interaction, text, PlaceKind.MODAL))
+        if reply.prompt and reply.prompt.kind == "secret":
+            await interaction.response.send_modal(self.modal(reply.prompt.session_id, reply.prompt.label))
+            return
+        await interaction.response.send_message(embeds=render.reply_embeds(reply), ephemeral=True,
+                                                **self._view_kw(self._with_dm_choice(reply)))
+
+    def modal(self, session_id: str, label: str) -> SecretModal:
+        return SecretModal(self, session_id, label, self.chatops.options.session_ttl_s)
+
+    @staticmethod
+    def _with_dm_choice(reply: Reply) -> Reply:
+        if reply.prompt and reply.prompt.kind == "secret":
+            reply.actions.append(Action(PASTE_IN_DM, "Paste in a DM instead", reply.prompt.session_id))
+        return reply
+
+    @staticmethod
+    def _view_kw(reply: Reply) -> dict[str, Any]:
+        view = render.view(reply.actions)
+        return {"view": view} if view else {}
+
+    # -- buttons -------------------------------------------------------------------------------
+    async def on_action(self, interaction: discord.Interaction, action: str, value: str) -> None:
+        if action == PASTE:  # must be the first response: a modal cannot follow a defer
+            session = self.parts.store.session(value)
+            label = f"{session.method} for agent {session.agent}" if session and session.method else "Credential"
+            await interaction.response.send_modal(self.modal(value, label))
+        elif action == PASTE_IN_DM:
+            await self.move_to_dm(interaction, value)
+        elif action == "onboard.method":  # cheap: updates the session, then shows the paste buttons
+            reply = await self.call(self.chatops.act, self.request(interaction, "", PlaceKind.MODAL), action, value)
+            await interaction.response.edit_message(content=None, embeds=render.reply_embeds(reply),
+                                                    **self._view_kw(self._with_dm_choice(reply)))
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            reply = await self.call(self.chatops.act, self.request(interaction, ""), action, value)
+            await self.deliver(interaction, reply, ephemeral=True)
+
+    async def move_to_dm(self, interaction: discord.Interaction, session_id: str) -> None:
+        session = self.parts.store.session(session_id)
+        if session is None or session.state != "open":
+            await interaction.response.send_message("That onboarding session is closed; start again with `/openclaw onboard`.",
+                                                    ephemeral=True)
+            return
+        try:
+            dm = await interaction.user.create_dm()
+            await dm.send(embed=discord.Embed(
+                title=f"Onboarding agent {session.agent}",
+                description="Paste the credential as your next message here. It is stored encrypted; "
+                            "delete your message afterwards (a bot cannot delete DM messages).",
+                colour=render.COLOURS[Reply("").severity]))
+        except discord.Forbidden:
+            await interaction.response.send_message(
+                "I cannot DM you (your privacy settings block DMs from this server). Use **Paste securely** instead.",
+                ephemeral=True)
+            return
+        await interaction.response.send_message("I sent you a DM: paste the credential there.", ephemeral=True)
+
+    # -- autocomplete (never a CLI call: openclaw.json and the cached snapshot only) ------------
+    async def complete_agents(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        try:
+            agents = self.parts.gateway.agents()
+        except GatewayError:
+            return []
+        return [app_commands.Choice(name=a, value=a) for a in agents if current.lower() in a.lower()][:25]
+
+    async def complete_profiles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        chosen = getattr(interaction.namespace, "agent", None)
+        try:
+            agents = [chosen] if chosen else self.parts.gateway.agents()
+        except GatewayError:
+            return []
+        ids = sorted({p.id for a in agents if (snap := self.parts.gateway.cached(a)) for p in snap.profiles()})
+        head, _, last = current.rpartition(" ")  # `order` takes several ids: complete the last one
+        values = [f"{head} {i}".strip() for i in ids if last.lower() in i.lower()]
+        return [app_commands.Choice(name=v[:100], value=v[:100]) for v in values][:25]
+
+    # -- plain messages ------------------------------------------------------------------------
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot:
+            return
+        if message.guild is None:
+            await self.on_direct_message(message)
+        elif self.config.scan_guild_messages:
+            await self.on_guild_message(message)
+
+    async def on_direct_message(self, message: discord.Message) -> None:
+        """A DM: the open onboarding session takes it as the credential, else it is a command."""
+        roles = await self.roles_in_guilds(message.author.id)
+        request = Request(user_of(message.author, roles), place_of(message.channel.id, False), message.content)
+        reply = await self.call(self.chatops.inspect_message, request)
+        if reply is None:
+            return
+        for embeds in render.pages(reply):
+            await message.channel.send(content=render.content(reply), embeds=embeds)
+
+    async def roles_in_guilds(self, user_id: int) -> frozenset[str]:
+        """A DM carries no roles; look the author up in the bot's guilds so role-based admins work."""
+        guilds = [g for g in self.guilds if self.guild is None or g.id == self.guild.id]
+        roles: set[str] = set()
+        for guild in guilds:
+            member = guild.get_member(user_id)
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.HTTPException:
+                    continue
+            roles |= {str(r.id) for r in member.roles if not r.is_default()}
+        return frozenset(roles)
+
+    async def on_guild_message(self, message: discord.Message) -> None:
+        """A credential posted in a guild channel is burned: delete it when allowed, and say so."""
+        request = Request(user_of(message.author), place_of(message.channel.id, True), message.content)
+        reply = await self.call(self.chatops.inspect_message, request)
+        if reply is None or not reply.burned:
+            return
+        deleted = False
+        if message.channel.permissions_for(message.guild.me).manage_messages:  # type: ignore[union-attr]
+            try:
+                await message.delete()
+                deleted = True
+            except discord.HTTPException:
+                log.warning("could not delete a message holding a credential in channel %s", message.channel.id)
+        reply.text += ("\n\nI deleted the message." if deleted else
+                       "\n\nI could not delete the message (I need the Manage Messages permission here): "
+                       "delete it yourself now.")
+        await message.channel.send(content=message.author.mention, embeds=render.reply_embeds(reply),
+                                   allowed_mentions=discord.AllowedMentions(users=[message.author], everyone=False,
+                                                                             roles=False))

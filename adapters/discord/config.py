@@ -1,0 +1,66 @@
+"""Discord settings, read from the raw environment through `Settings.get`.
+
+They live here rather than in `bot/settings.py` so the adapter stays one folder: a deployment that
+never uses Discord never parses them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+from bot.settings import Settings, SettingsError
+
+TOKEN = "DISCORD_BOT_TOKEN"
+APPLICATION_ID = "DISCORD_APPLICATION_ID"
+GUILD_ID = "DISCORD_GUILD_ID"
+SCAN_GUILD_MESSAGES = "DISCORD_SCAN_GUILD_MESSAGES"
+COMMAND_PERMISSIONS = "DISCORD_COMMAND_PERMISSIONS"
+# Most verbs are admin-only, so by default only members who can manage the server see the command
+# group; server admins can widen it per role or channel (Server Settings → Integrations), and core
+# checks the bot's own roles again either way.
+DEFAULT_COMMAND_PERMISSIONS = "manage_guild"
+
+
+def _snowflake(settings: Settings, name: str) -> int | None:
+    text = settings.get(name).strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise SettingsError(f"{name} must be a numeric Discord id")
+    return int(text)
+
+
+def _permissions(text: str) -> discord.Permissions | None:
+    """`manage_guild,manage_messages` → Permissions; `everyone` → None (no default restriction)."""
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    if names == ["everyone"]:
+        return None
+    perms = discord.Permissions.none()
+    for name in names:
+        if name not in discord.Permissions.VALID_FLAGS:
+            raise SettingsError(f"{COMMAND_PERMISSIONS}: unknown Discord permission {name!r}")
+        setattr(perms, name, True)
+    return perms
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    token: str
+    application_id: int | None
+    guild_id: int | None  # set: commands sync to this guild only (development); unset: global
+    scan_guild_messages: bool  # needs the privileged Message Content intent
+    command_permissions: discord.Permissions | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "DiscordConfig":
+        scan = settings.get(SCAN_GUILD_MESSAGES, "false").strip().lower()
+        if scan not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+            raise SettingsError(f"{SCAN_GUILD_MESSAGES} must be true or false")
+        return cls(
+            token=settings.get(TOKEN).strip(),
+            application_id=_snowflake(settings, APPLICATION_ID),
+            guild_id=_snowflake(settings, GUILD_ID),
+            scan_guild_messages=scan in ("1", "true", "yes", "on"),
+            command_permissions=_permissions(settings.get(COMMAND_PERMISSIONS, DEFAULT_COMMAND_PERMISSIONS)),
+        )

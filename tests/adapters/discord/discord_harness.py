@@ -1,0 +1,102 @@
+"""Fixtures for the Discord adapter tests: the real discord.py client, wired to a real bot (real
+`openclaw` CLI on a private home) and to the loopback fake Discord REST server.
+
+Events go in through the client's own connection state, as if read from the gateway websocket;
+everything the client sends comes out at the fake server. The `openclaw` binary is wrapped by a
+script that appends one line per call, so tests can see how many CLI calls had started when each
+Discord request arrived (ordering, not timing).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import discord
+import pytest
+from discord.http import Route
+
+from adapters.discord.client import ChatOpsClient
+from adapters.discord.config import DiscordConfig
+from tests.fakes import discord_payloads as p
+from tests.fakes.discord_rest import FakeDiscord, Captured
+from tests.harness import BotHarness, copy_home, make_bot
+
+ADMIN_ID = "1111"
+VIEWER_ID = "2222"
+ROLE_ADMIN_ID = "3333"
+
+
+@dataclass
+class DiscordRig:
+    bot: BotHarness
+    fake: FakeDiscord
+    client: ChatOpsClient
+    cli_log: Path
+
+    def cli_calls(self) -> list[str]:
+        return self.cli_log.read_text().splitlines() if self.cli_log.exists() else []
+
+    def feed(self, payload: dict) -> None:
+        self.client._connection.parse_interaction_create(payload)
+
+    async def interact(self, payload: dict, done: Callable[[Captured], bool]) -> Captured:
+        self.feed(payload)
+        return await self.fake.wait_for(done)
+
+    @staticmethod
+    def original_edit(payload: dict) -> Callable[[Captured], bool]:
+        return lambda r: r.method == "PATCH" and payload["token"] in r.path and r.path.endswith("@original")
+
+    @staticmethod
+    def callback(payload: dict) -> Callable[[Captured], bool]:
+        return lambda r: r.path == f"/interactions/{payload['id']}/{payload['token']}/callback"
+
+
+def wrap_openclaw(real: str, where: Path) -> tuple[str, Path]:
+    log = where / "cli-calls.log"
+    script = where / "openclaw"
+    script.write_text(f'#!/bin/sh\necho "$1 $2" >> "{log}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    return str(script), log
+
+
+@pytest.fixture
+def discord_bot(oc_bin: str, prepared_home: Path, tmp_path: Path) -> BotHarness:
+    binary, _ = wrap_openclaw(oc_bin, tmp_path)
+    home = copy_home(prepared_home, tmp_path / "home")
+    harness = make_bot(binary, home, tmp_path / "chatops",
+                       OPENCLAW_CHATOPS_ADMINS=f"discord:{ADMIN_ID},discord:{ROLE_ADMIN_ID}",
+                       DISCORD_BOT_TOKEN="fake-bot-token", DISCORD_GUILD_ID=p.GUILD)
+    yield harness
+    harness.parts.store.close()
+
+
+@contextlib.asynccontextmanager
+async def running(bot: BotHarness, *, scan: bool = False, manage_messages: bool = True,
+                  **config: Any) -> AsyncIterator[DiscordRig]:
+    """Start the fake Discord, log the real client in against it and hand the guild to it."""
+    log = Path(bot.parts.settings.openclaw_bin).parent / "cli-calls.log"
+    fake = await FakeDiscord(observe=lambda: len(log.read_text().splitlines()) if log.exists() else 0).start()
+    saved = Route.BASE
+    Route.BASE = fake.base
+    settings = DiscordConfig.from_settings(bot.parts.settings)
+    cfg = DiscordConfig(**{**settings.__dict__, "scan_guild_messages": scan, **config})
+    client = ChatOpsClient(bot.parts, cfg)
+    try:
+        await client.login(cfg.token)  # GET /users/@me, application info, then setup_hook (sync)
+        client._connection.parse_guild_create(p.guild(manage_messages))
+        yield DiscordRig(bot, fake, client, log)
+    finally:
+        await client.close()
+        Route.BASE = saved
+        await fake.stop()
+
+
+def admin() -> dict:
+    return p.member(ADMIN_ID, permissions=str(discord.Permissions.all().value))
+
+
+def viewer() -> dict:
+    return p.member(VIEWER_ID)

@@ -1,0 +1,90 @@
+"""A loopback fake of the Anthropic Messages API.
+
+OpenClaw (in `openclaw agent --local` turns) and the bot's probe talk to it instead of Anthropic.
+Each `/v1/messages` answer is taken from `mode`: "ok", "rate_limit" (429), "auth" (401) or
+"billing" (400 credit balance too low), the error bodies OpenClaw classifies. Requests are
+recorded with their auth header's fingerprint only, so a recorded request never holds a secret.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from core.credentials import fingerprint
+
+ERRORS = {
+    "rate_limit": (429, {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}}),
+    "auth": (401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+    "billing": (400, {"type": "error", "error": {"type": "invalid_request_error",
+                                                 "message": "Your credit balance is too low to access the Anthropic API."}}),
+}
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    credential: str  # fingerprint of the x-api-key or bearer token
+
+
+@dataclass
+class FakeAnthropic:
+    mode: str = "ok"
+    valid: set[str] = field(default_factory=set)  # for GET /v1/models: credentials that pass (empty = all)
+    seen: list[Seen] = field(default_factory=list)
+
+    def start(self) -> "FakeAnthropic":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def _credential(self) -> str:
+                key = self.headers.get("x-api-key") or self.headers.get("authorization", "").removeprefix("Bearer ")
+                return key
+
+            def _send(self, status: int, body: dict, stream: bool = False) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+                key = self._credential()
+                fake.seen.append(Seen("GET", self.path, fingerprint(key) if key else ""))
+                if fake.mode in ERRORS and fake.mode != "billing":
+                    status, body = ERRORS[fake.mode]
+                    return self._send(status, body)
+                if fake.valid and key not in fake.valid:
+                    return self._send(*ERRORS["auth"])
+                self._send(200, {"data": [{"id": "claude-opus-4-6", "type": "model"}], "has_more": False})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                key = self._credential()
+                fake.seen.append(Seen("POST", self.path, fingerprint(key) if key else ""))
+                if fake.mode in ERRORS:
+                    return self._send(*ERRORS[fake.mode])
+                self._send(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
+                                 "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+                                 "usage": {"input_tokens": 1, "output_tokens": 1}})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,130 @@
+"""A loopback stand-in for Discord's REST API, for driving the real discord.py client offline.
+
+Point `discord.http.Route.BASE` at `FakeDiscord.base` and both discord.py's HTTP client and its
+webhook adapter (interaction callbacks, original-response edits, follow-ups) talk to it. Every
+request is captured with its raw bytes so tests can assert order, content, and that no secret
+was ever sent. Responses carry exactly `application/json`, which is what discord.py parses.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+BOT_ID = "4242"
+APP_ID = "4343"
+BOT_USER = {"id": BOT_ID, "username": "openclaw-bot", "discriminator": "0", "global_name": None,
+            "avatar": None, "bot": True}
+
+
+@dataclass
+class Captured:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    seen: Any = None  # what `observe` returned when the request arrived (e.g. CLI calls so far)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def raw(self) -> bytes:
+        head = f"{self.method} {self.path}?{self.query}\n{self.headers}\n".encode()
+        return head + self.body
+
+
+@dataclass
+class FakeDiscord:
+    observe: Callable[[], Any] = lambda: None
+    requests: list[Captured] = field(default_factory=list)
+    members: dict[tuple[str, str], dict] = field(default_factory=dict)  # (guild, user) → member payload
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(900_000)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> "FakeDiscord":
+        app = web.Application()
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}/api/v10"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def wait_for(self, match: Callable[[Captured], bool], *, guard_s: float = 120) -> Captured:
+        """The first captured request matching; the guard only stops a broken test from hanging."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: any(match(r) for r in self.requests)), guard_s)
+        return next(r for r in self.requests if match(r))
+
+    def find(self, method: str, fragment: str) -> list[Captured]:
+        return [r for r in self.requests if r.method == method and fragment in r.path]
+
+    def leaks(self, secret: str) -> list[Captured]:
+        return [r for r in self.requests if secret.encode() in r.raw]
+
+    # -- server --------------------------------------------------------------------------------
+    def _message(self, channel_id: str, body: dict | None) -> dict:
+        body = body or {}
+        return {"id": str(next(self._ids)), "channel_id": channel_id, "author": BOT_USER, "type": 0,
+                "content": body.get("content") or "", "embeds": body.get("embeds") or [],
+                "components": body.get("components") or [], "attachments": [], "mentions": [],
+                "mention_roles": [], "pinned": False, "mention_everyone": False, "tts": False,
+                "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None, "flags": body.get("flags", 0)}
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        captured = Captured(request.method, "/" + request.match_info["tail"], dict(request.query),
+                            dict(request.headers), body, self.observe())
+        async with self._changed:
+            self.requests.append(captured)
+            self._changed.notify_all()
+        return self._answer(captured)
+
+    def _answer(self, r: Captured) -> web.Response:
+        parts = r.path.strip("/").split("/")
+        data: Any
+        if r.path == "/users/@me":
+            data = BOT_USER
+        elif r.path == "/oauth2/applications/@me":
+            data = {"id": APP_ID, "name": "openclaw", "description": "", "icon": None, "bot_public": False,
+                    "bot_require_code_grant": False, "owner": BOT_USER, "verify_key": "0" * 64, "flags": 0}
+        elif parts[0] == "interactions" and parts[-1] == "callback":
+            payload = r.json
+            flags = (payload.get("data") or {}).get("flags", 0)
+            data = {"interaction": {"id": parts[1], "type": 2, "response_message_loading": payload["type"] == 5,
+                                    "response_message_ephemeral": bool(flags & 64)},
+                    "resource": {"type": payload["type"]}}
+        elif parts[0] == "webhooks" and r.method in ("PATCH", "POST"):
+            data = self._message("0", r.json)
+        elif parts[0] == "applications" and parts[-1] == "commands" and r.method == "PUT":
+            data = [dict(c, id=str(next(self._ids)), application_id=APP_ID, version="1") for c in r.json]
+        elif r.path == "/users/@me/channels":
+            data = {"id": str(next(self._ids)), "type": 1, "recipients": [{"id": r.json["recipient_id"],
+                    "username": "someone", "discriminator": "0", "avatar": None}]}
+        elif parts[0] == "channels" and parts[-1] == "messages" and r.method == "POST":
+            data = self._message(parts[1], r.json)
+        elif parts[0] == "channels" and r.method == "DELETE":
+            return web.Response(status=204)
+        elif parts[0] == "guilds" and parts[2] == "members" and (parts[1], parts[3]) in self.members:
+            data = self.members[(parts[1], parts[3])]
+        else:
+            return web.Response(status=404, body=b'{"message": "Unknown", "code": 10000}',
+                                headers={"Content-Type": "application/json"})
+        return web.Response(body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
