@@ -20,7 +20,7 @@ from adapters.discord.sync import sync_commands
 from bot.app import Components
 from core.gateway.runner import GatewayError
 from core.grammar import Verb
-from core.replies import Action, Reply
+from core.replies import Action, Reply, Severity
 from core.requests import Place, PlaceKind, Request, User
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class ChatOpsClient(discord.Client):
                 title=f"Onboarding agent {session.agent}",
                 description="Paste the credential as your next message here. It is stored encrypted; "
                             "delete your message afterwards (a bot cannot delete DM messages).",
-                colour=render.COLOURS[Reply("").severity]))
+                colour=render.COLOURS[Severity.INFO]))
         except discord.Forbidden:
             await interaction.response.send_message(
                 "I cannot DM you (your privacy settings block DMs from this server). Use **Paste securely** instead.",

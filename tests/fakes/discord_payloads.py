@@ -65,7 +65,7 @@ def slash(who: dict, verb: str, focused: str | None = None, **options: Any) -> d
         if name == focused:
             opt["focused"] = True
         opts.append(opt)
-    data = {"id": "4400", "name": "openclaw", "type": 1, "options": [{"type": 1, "name": verb, "options": opts}]}
+    data = {"id": "4400", "name": "openclaw", "type": 1, "guild_id": GUILD, "options": [{"type": 1, "name": verb, "options": opts}]}
     return _base(4 if focused else 2, who, data)
 
 

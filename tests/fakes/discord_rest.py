@@ -67,7 +67,7 @@ class FakeDiscord:
         if self._runner:
             await self._runner.cleanup()
 
-    async def wait_for(self, match: Callable[[Captured], bool], *, guard_s: float = 120) -> Captured:
+    async def wait_for(self, match: Callable[[Captured], bool], *, guard_s: float = 90) -> Captured:
         """The first captured request matching; the guard only stops a broken test from hanging."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: any(match(r) for r in self.requests)), guard_s)
