@@ -69,9 +69,10 @@ def slash(who: dict, verb: str, focused: str | None = None, **options: Any) -> d
     return _base(4 if focused else 2, who, data)
 
 
-def button(who: dict, custom_id: str) -> dict:
+def button(who: dict, custom_id: str, components: list[dict]) -> dict:
+    """A press on `custom_id` in a message the bot sent with `components` (as Discord echoes them)."""
     message = {"id": "7777", "channel_id": CHANNEL, "author": BOT_USER, "type": 0, "content": "", "embeds": [],
-               "components": [], "attachments": [], "mentions": [], "mention_roles": [], "pinned": False,
+               "components": components, "attachments": [], "mentions": [], "mention_roles": [], "pinned": False,
                "mention_everyone": False, "tts": False, "timestamp": "2026-01-01T00:00:00+00:00",
                "edited_timestamp": None, "flags": 64}
     payload = _base(3, who, {"custom_id": custom_id, "component_type": 2})

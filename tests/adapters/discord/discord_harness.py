@@ -25,7 +25,6 @@ from tests.harness import BotHarness, copy_home, make_bot
 
 ADMIN_ID = "1111"
 VIEWER_ID = "2222"
-ROLE_ADMIN_ID = "3333"
 
 
 @dataclass
@@ -67,7 +66,7 @@ def discord_bot(oc_bin: str, prepared_home: Path, tmp_path: Path) -> BotHarness:
     binary, _ = wrap_openclaw(oc_bin, tmp_path)
     home = copy_home(prepared_home, tmp_path / "home")
     harness = make_bot(binary, home, tmp_path / "chatops",
-                       OPENCLAW_CHATOPS_ADMINS=f"discord:{ADMIN_ID},discord:{ROLE_ADMIN_ID}",
+                       OPENCLAW_CHATOPS_ADMINS=f"discord:{ADMIN_ID},discord:{p.ADMIN_ROLE}",
                        DISCORD_BOT_TOKEN="fake-bot-token", DISCORD_GUILD_ID=p.GUILD)
     yield harness
     harness.parts.store.close()
@@ -100,3 +99,8 @@ def admin() -> dict:
 
 def viewer() -> dict:
     return p.member(VIEWER_ID)
+
+
+def role_admin() -> dict:
+    """A member who is an admin only through a Discord role listed in OPENCLAW_CHATOPS_ADMINS."""
+    return p.member("4444", [p.ADMIN_ROLE])

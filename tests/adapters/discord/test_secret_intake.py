@@ -1,0 +1,94 @@
+"""Secret intake on Discord: the modal flow end to end, and credentials pasted in a guild channel."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from discord_harness import discord_bot, role_admin, running, viewer  # noqa: F401 (fixture)
+from tests.fakes import discord_payloads as p
+
+TOKEN = "sk-ant-oat01-" + "DiscordCanary_" * 7
+
+
+def _buttons(callback_json: dict) -> dict[str, str]:
+    rows = callback_json["data"]["components"]
+    return {b["label"]: b["custom_id"] for row in rows for b in row["components"]}
+
+
+def test_onboarding_through_the_modal_stores_the_token_without_leaking_it(discord_bot, caplog):
+    caplog.set_level(logging.DEBUG)
+    who = role_admin()
+
+    async def scenario():
+        async with running(discord_bot) as rig:
+            start = p.slash(who, "onboard", agent="main")
+            asked = await rig.interact(start, rig.callback(start))  # no method: the type buttons
+            pick = p.button(who, _buttons(asked.json)["Claude setup-token"], asked.json["data"]["components"])
+            shown = await rig.interact(pick, rig.callback(pick))  # the same message, now with paste buttons
+            paste = p.button(who, _buttons(shown.json)["Paste securely"], shown.json["data"]["components"])
+            modal = await rig.interact(paste, rig.callback(paste))
+            submit = p.modal_submit(who, modal.json["data"], TOKEN)
+            result = await rig.interact(submit, rig.original_edit(submit))
+            defer = rig.fake.find("POST", f"/interactions/{submit['id']}/")[0]
+            return rig, asked, shown, modal, defer, result
+
+    rig, asked, shown, modal, defer, result = asyncio.run(scenario())
+    assert asked.json["type"] == 4 and asked.json["data"]["flags"] & 64
+    assert shown.json["type"] == 7  # edits the button message in place
+    assert modal.json["type"] == 9  # the modal is the first response to the button press
+    assert defer.json["type"] == 5 and defer.json["data"]["flags"] & 64  # private, deferred before the write
+    stored = result.json["embeds"][0]
+    assert stored["title"] == "Stored" and stored["color"] == 0x2ECC71
+    assert any(f["name"] == "Fingerprint" for f in stored["fields"])
+
+    audit = discord_bot.oc_json("secrets", "audit", "--allow-exec", "--json")
+    assert audit["status"] == "clean", audit["findings"]
+    assert rig.fake.leaks(TOKEN) == []
+    assert TOKEN not in caplog.text
+    assert discord_bot.leaks(TOKEN) == []
+    assert discord_bot.parts.store.audit_rows(1)[0].actor == "discord:4444"
+
+
+@pytest.mark.parametrize("can_delete", [True, False])
+def test_a_token_posted_in_a_guild_channel_is_burned(discord_bot, can_delete):
+    async def scenario():
+        async with running(discord_bot, scan=True, manage_messages=can_delete) as rig:
+            rig.client._connection.parse_message_create(p.message(viewer(), f"here you go {TOKEN}"))
+            warning = await rig.fake.wait_for(lambda r: r.method == "POST" and r.path == f"/channels/{p.CHANNEL}/messages")
+            return rig, warning
+
+    rig, warning = asyncio.run(scenario())
+    deletes = rig.fake.find("DELETE", f"/channels/{p.CHANNEL}/messages/")
+    text = warning.json["embeds"][0]["description"]
+    assert "Treat it as burned" in text
+    if can_delete:
+        assert len(deletes) == 1 and "I deleted the message" in text
+    else:
+        assert deletes == [] and "Manage Messages" in text
+    assert rig.fake.leaks(TOKEN) == []
+    assert discord_bot.parts.store.audit_rows(1)[0].action == "secret_in_channel"
+
+
+def test_guild_messages_are_not_read_unless_scanning_is_enabled(discord_bot):
+    async def scenario():
+        async with running(discord_bot) as rig:
+            assert not rig.client.intents.message_content
+            await rig.client.on_message(rig.client._connection.create_message(
+                channel=rig.client.get_channel(int(p.CHANNEL)), data=p.message(viewer(), TOKEN)))
+            return rig
+
+    rig = asyncio.run(scenario())
+    assert rig.fake.find("POST", "/messages") == [] and rig.fake.find("DELETE", "/messages") == []
+
+
+def test_raw_gateway_events_never_reach_the_log(discord_bot, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario():
+        async with running(discord_bot):
+            logging.getLogger("discord.gateway").debug("For Shard ID %s: WebSocket Event: %s", 0, {"value": TOKEN})
+
+    asyncio.run(scenario())
+    assert TOKEN not in caplog.text
