@@ -58,15 +58,13 @@ def place_of(channel_id: int | None, in_guild: bool) -> Place:
 class SecretModal(discord.ui.Modal):
     """The secure paste form: only the bot sees what is typed here."""
 
-    secret: discord.ui.TextInput = discord.ui.TextInput(
-        label="Credential", style=discord.TextStyle.long, min_length=1, max_length=4000,
-        placeholder="sk-ant-oat01-… or sk-ant-api03-…")
-
     def __init__(self, bot: "ChatOpsClient", session_id: str, label: str, timeout_s: float) -> None:
         super().__init__(title="Paste credential for OpenClaw", timeout=timeout_s)
         self.bot = bot
         self.session_id = session_id
-        self.secret.label = render._cut(label, 45) or "Credential"
+        self.secret = discord.ui.TextInput(style=discord.TextStyle.long, min_length=1, max_length=4000,
+                                           placeholder="sk-ant-oat01-… or sk-ant-api03-…")
+        self.add_item(discord.ui.Label(text=render._cut(label, 45) or "Credential", component=self.secret))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         # The write (vault, secrets plan, gateway check) takes ~10 s: defer first, privately.
