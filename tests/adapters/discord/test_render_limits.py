@@ -14,5 +14,6 @@ def test_a_large_status_is_paged_within_discord_limits():
     for page in pages:
         assert len(page) <= 10 and sum(len(e) for e in page) <= 6000
         assert all(len(e.fields) <= 25 for e in page)
-    first = pages[0][0]
-    assert first.colour.value == 0x2ECC71 and pages[0][1].title == "Agent a0 (continued)"
+    embeds = [e for page in pages for e in page]
+    assert embeds[0].colour.value == 0x2ECC71 and embeds[1].title == "Agent a0 (continued)"
+    assert embeds[-1].footer.text == "snapshot 1 s old"
