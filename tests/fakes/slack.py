@@ -41,6 +41,7 @@ class FakeSlack:
         self.socket_received: list[dict[str, Any]] = []
         self.usergroups: list[dict[str, Any]] = []
         self.rate_limited: dict[str, list[int]] = {}  # method → Retry-After values to answer first
+        self.failing: dict[str, str] = {}  # method → Slack error code it answers with (ok: false)
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,6 +99,8 @@ class FakeSlack:
 
     # -- Web API -----------------------------------------------------------------------------
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method in self.failing:
+            return {"ok": False, "error": self.failing[method]}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1", "user": "openclaw"}
         if method == "conversations.open":
