@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -64,7 +65,7 @@ class SlackBot:
         return SocketModeHandler(self.app, self.settings.get("SLACK_APP_TOKEN"), logger=self.client.logger,
                                  web_client=web)
 
-    def http_server(self, host: str | None = None, port: int | None = None):
+    def http_server(self, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
         host = host if host is not None else self.settings.get("SLACK_HTTP_HOST", "127.0.0.1")
         try:
             port = port if port is not None else int(self.settings.get("SLACK_HTTP_PORT", "3000"))

@@ -22,12 +22,13 @@ from slack_sdk.webhook import WebhookClient
 
 from adapters.slack import render
 from adapters.slack.identity import Directory
+from adapters.slack.logs import library_logger
 from core.chatops import ChatOps
 from core.credentials import CredentialRejected, Kind, classify
 from core.replies import Reply, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
-log = logging.getLogger(__name__)
+log = library_logger(__name__)  # this module handles pasted text: same redaction
 
 PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
 BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")

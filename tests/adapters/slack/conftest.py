@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -85,9 +86,23 @@ class SlackRig:
 
 def make_rig(oc_bin: str, prepared_home: Path, tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[BotHarness, SlackBot]:
     home = copy_home(prepared_home, tmp_path / "home")
-    harness = make_bot(oc_bin, home, tmp_path / "chatops", OPENCLAW_CHATOPS_ADMINS=f"slack:{ADMIN}",
-                       SLACK_BOT_TOKEN="xoxb-fake", SLACK_API_URL=fake.api_url, **env)
+    settings = {"OPENCLAW_CHATOPS_ADMINS": f"slack:{ADMIN}", "SLACK_BOT_TOKEN": "xoxb-fake",
+                "SLACK_API_URL": fake.api_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_MODE": "http", **env}
+    harness = make_bot(oc_bin, home, tmp_path / "chatops", **settings)
     return harness, create(harness.parts)
+
+
+@contextmanager
+def serving(harness: BotHarness, slack: SlackBot, fake: FakeSlack) -> Iterator[SlackRig]:
+    """Run the HTTP endpoint on a free loopback port for the duration of a test."""
+    server = slack.http_server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield SlackRig(harness, slack, fake, f"http://127.0.0.1:{server.server_address[1]}/slack/events")
+    finally:
+        server.shutdown()
+        server.server_close()
+        harness.parts.store.close()
 
 
 @pytest.fixture
@@ -100,15 +115,8 @@ def fake_slack() -> FakeSlack:
 @pytest.fixture
 def rig(oc_bin: str, prepared_home: Path, tmp_path: Path, fake_slack: FakeSlack) -> SlackRig:
     """HTTP mode with one admin; tests that need other settings build their own with `make_rig`."""
-    harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake_slack,
-                              SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_MODE="http")
-    server = slack.http_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield SlackRig(harness, slack, fake_slack, f"http://127.0.0.1:{server.server_address[1]}/slack/events")
-    server.shutdown()
-    server.server_close()
-    harness.parts.store.close()
+    with serving(*make_rig(oc_bin, prepared_home, tmp_path, fake_slack), fake_slack) as rig:
+        yield rig
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import time
 
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, SlackRig, block_text, posts_to
+from pathlib import Path
+
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, SlackRig, block_text, make_rig, posts_to, serving
+from tests.fakes.slack import FakeSlack
 
 TOKEN = "sk-ant-oat01-" + "Q" * 60 + "leak" + "Z" * 20
 
@@ -79,3 +82,15 @@ def test_a_failure_after_the_ack_still_answers(rig: SlackRig) -> None:
     assert "Check your direct messages" in block_text(first["blocks"])
     assert second["response_type"] == "ephemeral"
     assert "missing_scope" in block_text(second["blocks"])
+
+
+def test_admin_role_through_a_user_group(oc_bin: str, prepared_home: Path, tmp_path: Path, fake_slack: FakeSlack) -> None:
+    fake_slack.usergroups = [{"id": "S0SECOPS", "users": ["UGROUPIE"]}]
+    parts = make_rig(oc_bin, prepared_home, tmp_path, fake_slack, OPENCLAW_CHATOPS_ADMINS="slack:S0SECOPS")
+    with serving(*parts, fake_slack) as rig:
+        _, _, allowed_url = rig.command("onboard main", user="UGROUPIE")
+        _, _, refused_url = rig.command("onboard main", user=ADMIN)  # no longer listed by id
+
+        assert "Check your direct messages" in block_text(rig.wait_reply(allowed_url)[0]["blocks"])
+        assert "Not allowed" in block_text(rig.wait_reply(refused_url)[0]["blocks"])
+    assert len(fake_slack.of("usergroups.list")) == 1  # cached between requests

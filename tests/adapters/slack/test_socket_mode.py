@@ -13,7 +13,7 @@ TOKEN = "sk-ant-api03-" + "S" * 70 + "sock"
 def test_socket_mode_acks_a_slash_command(oc_bin: str, prepared_home: Path, tmp_path: Path,
                                           fake_slack: FakeSlack, caplog) -> None:
     caplog.set_level("DEBUG")
-    harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake_slack, SLACK_APP_TOKEN="xapp-fake")
+    harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake_slack, SLACK_APP_TOKEN="xapp-fake", SLACK_MODE="")
     assert mode_of(harness.parts.settings) == "socket"
     handler = slack.socket_handler()
     handler.connect()
