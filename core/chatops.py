@@ -21,7 +21,8 @@ from core.credentials import find_embedded
 from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.grammar import Command, GrammarError, parse
-from core.handlers import admin, cache, doctor, help, onboarding, status
+from core.handlers import admin, cache, doctor, help, onboarding, secure, status
+from core.migration import cached_plaintext_count
 from core.probe import Prober
 from core.replies import Reply, Severity
 from core.requests import PlaceKind, Request
@@ -46,6 +47,7 @@ HANDLERS: dict[str, Handler] = {
     "remove": admin.handle_remove,
     "order": admin.handle_order,
     "audit": admin.handle_audit,
+    "secure": secure.handle,
     "cache": cache.handle,
     "doctor": doctor.handle,
     "help": help.handle,
@@ -54,6 +56,7 @@ ACTIONS: dict[str, Callable[["ChatOps", Request, str], Reply]] = {
     "onboard.method": onboarding.act_method,
     "onboard.start": onboarding.act_start,
     "status.all": status.act_all,
+    "secure.confirm": secure.act_confirm,
 }
 
 
@@ -122,12 +125,18 @@ class ChatOps:
         return ""
 
     def plaintext_summary(self) -> str:
-        """Plaintext credentials in openclaw.json that `openclaw secrets audit` does not flag."""
+        """"plaintext credentials: N": the env keys `secrets audit` misses (scanned live, cheap) plus the
+        audit's own count cached by the last `secure` run (status never runs the audit)."""
         try:
             keys = self.gateway.config().plaintext_env_keys()
         except GatewayError:
+            keys = []
+        audited = cached_plaintext_count(self.store) or 0
+        count = len(keys) + audited
+        if not count:
             return ""
-        return ", ".join(keys) + " in openclaw.json hold plaintext credentials." if keys else ""
+        parts = ([", ".join(keys) + " in openclaw.json"] if keys else []) + ([f"{audited} in auth stores (last audit)"] if audited else [])
+        return f"plaintext credentials: {count} ({'; '.join(parts)}). Run `secure` to move them into the vault."
 
     def _guarded(self, run: Callable[[], Reply], what: str) -> Reply:
         """Every failure becomes a clear reply; a traceback never reaches chat."""

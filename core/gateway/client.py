@@ -217,3 +217,21 @@ class Gateway:
             self.runner.run("config", "set", "--batch-json", json.dumps(batch))
         finally:
             self.invalidate()
+
+    def config_unset(self, path: str) -> None:
+        """Remove one config path through `openclaw config unset` (refused on invalid config)."""
+        try:
+            self.runner.run("config", "unset", path)
+        finally:
+            self.invalidate()
+
+    def doctor_fix(self) -> None:
+        """`openclaw doctor --fix`: the only command that repairs a config OpenClaw calls invalid
+        (e.g. the retired `env: { KEY: … }` shape, which it rewrites to `env.vars`)."""
+        try:
+            self.runner.run("doctor", "--fix", "--non-interactive", "--yes", timeout=max(self.runner.timeout, 120))
+        finally:
+            self.invalidate()
+
+    def version(self) -> str:
+        return self.runner.run("--version").stdout.strip()
