@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
+from core.alerts.center import AlertCenter
+from core.alerts.outbox import Outbox
+from core.alerts.watcher import Watcher
 from core.chatops import ChatOps, Options
 from core.fsutil import atomic_write
 from core.gateway.client import Gateway
@@ -58,6 +61,12 @@ class Components:
     gateway: Gateway
     vault: Vault
     store: Store
+    alerts: AlertCenter
+    watcher: Watcher
+
+    def add_notifier(self, platform: str, notifier) -> None:
+        """Adapters register how they deliver alerts (post, edit in place, thread follow-up)."""
+        self.alerts.outbox.notifiers[platform] = notifier
 
 
 def build(settings: Settings) -> Components:
@@ -69,6 +78,10 @@ def build(settings: Settings) -> Components:
     vault = Vault(settings.vault_path, load_key(settings.vault_key, settings.vault_key_file, create=True))
     store = Store(settings.state_db)
     prober = Prober(settings.anthropic_base_url) if settings.probe else None
-    chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober,
+    alerts = AlertCenter(store, Outbox({}), flap_window_s=settings.flap_window_s)
+    watcher = Watcher(gateway, alerts, poll_s=settings.watch_poll_s, open_interval_s=settings.watch_interval_s,
+                      resync_s=settings.watch_resync_s, expiry_lead_s=settings.expiry_lead_s,
+                      unreachable_after=settings.unreachable_after)
+    chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober, alerts=alerts,
                       options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified))
-    return Components(settings, chatops, gateway, vault, store)
+    return Components(settings, chatops, gateway, vault, store, alerts, watcher)

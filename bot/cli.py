@@ -48,12 +48,23 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return Settings.load(env)
 
 
-def cmd_console(args: argparse.Namespace) -> int:
+def run_console(parts, json_mode: bool) -> int:
+    """The console adapter, with team alerts printed to the same terminal."""
     from adapters.console import Console
+    from adapters.console.notifier import ConsoleNotifier
+
+    parts.add_notifier("console", ConsoleNotifier(sys.stdout, json_mode=json_mode))
+    parts.watcher.start()
+    try:
+        return Console(parts.chatops, json_mode=json_mode).run()
+    finally:
+        parts.watcher.stop()
+
+
+def cmd_console(args: argparse.Namespace) -> int:
     from bot.app import build
 
-    parts = build(load_settings(args))
-    return Console(parts.chatops, json_mode=args.json).run()
+    return run_console(build(load_settings(args)), args.json)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -64,11 +75,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     parts = build(settings)
     adapters = chat_adapters(settings)
     if not adapters:
-        from adapters.console import Console
-
         print("No chat tokens set (SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN): starting the console adapter.",
               file=sys.stderr)
-        return Console(parts.chatops, json_mode=args.json).run()
+        return run_console(parts, args.json)
+    parts.watcher.start()
     return adapters(parts)
 
 

@@ -89,6 +89,12 @@ class Settings:
     store_unverified: bool
     resolver_provider: str
     log_level: str
+    watch_poll_s: float
+    watch_interval_s: float
+    watch_resync_s: float
+    expiry_lead_s: float
+    unreachable_after: int
+    flap_window_s: float
     raw: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -138,5 +144,11 @@ class Settings:
             store_unverified=_bool(merged, "OPENCLAW_CHATOPS_STORE_UNVERIFIED", True),
             resolver_provider=provider,
             log_level=merged.get("OPENCLAW_CHATOPS_LOG_LEVEL", "INFO").upper(),
+            watch_poll_s=_float(merged, "OPENCLAW_CHATOPS_WATCH_POLL", 1.0),
+            watch_interval_s=_float(merged, "OPENCLAW_CHATOPS_WATCH_INTERVAL", 15.0),
+            watch_resync_s=_float(merged, "OPENCLAW_CHATOPS_WATCH_RESYNC", 3600.0),
+            expiry_lead_s=_float(merged, "OPENCLAW_CHATOPS_EXPIRY_LEAD", 7 * 86400.0),
+            unreachable_after=int(_float(merged, "OPENCLAW_CHATOPS_UNREACHABLE_AFTER", 3)),
+            flap_window_s=_float(merged, "OPENCLAW_CHATOPS_FLAP_WINDOW", 600.0),
             raw=dict(merged),
         )

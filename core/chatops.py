@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from core.access import Policy, Role
+from core.alerts.center import AlertCenter
 from core.credential_writer import CredentialWriter
 from core.credentials import find_embedded
 from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.grammar import Command, GrammarError, parse
-from core.handlers import admin, cache, doctor, help, onboarding, secure, status
+from core.handlers import admin, alerts, cache, doctor, help, onboarding, secure, status
 from core.migration import cached_plaintext_count
 from core.probe import Prober
 from core.replies import Reply, Severity
@@ -48,6 +49,7 @@ HANDLERS: dict[str, Handler] = {
     "order": admin.handle_order,
     "audit": admin.handle_audit,
     "secure": secure.handle,
+    "alerts": alerts.handle,
     "cache": cache.handle,
     "doctor": doctor.handle,
     "help": help.handle,
@@ -57,12 +59,14 @@ ACTIONS: dict[str, Callable[["ChatOps", Request, str], Reply]] = {
     "onboard.start": onboarding.act_start,
     "status.all": status.act_all,
     "secure.confirm": secure.act_confirm,
+    "alerts.ack": alerts.act_ack,
+    "alerts.snooze": alerts.act_snooze,
 }
 
 
 class ChatOps:
     def __init__(self, gateway: Gateway, vault: Vault, store: Store, policy: Policy, *,
-                 prober: Prober | None = None, options: Options | None = None):
+                 prober: Prober | None = None, options: Options | None = None, alerts: AlertCenter | None = None):
         self.gateway = gateway
         self.vault = vault
         self.store = store
@@ -70,6 +74,7 @@ class ChatOps:
         self.prober = prober
         self.options = options or Options()
         self.writer = CredentialWriter(gateway, vault)
+        self.alerts = alerts
 
     # -- entry points --------------------------------------------------------------------------
     def handle(self, request: Request) -> Reply:

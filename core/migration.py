@@ -261,8 +261,7 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
         moved.append((item.finding, item.fingerprint))
         store.audit(actor, "secure", "moved", agent=item.agent or "", profile_id=item.profile_id or item.finding.path,
                     fingerprint=item.fingerprint, detail=f"from {item.finding.where}")
-    outcome = _finish(gateway, store, moved, skipped, before, warnings, [i.value for i in items])
-    return outcome
+    return _finish(gateway, store, moved, skipped, before, warnings, [i.value for i in items])
 
 
 def _read_items(gateway: Gateway, current: Survey) -> tuple[list[_Item], list[tuple[Finding, str]]]:

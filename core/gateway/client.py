@@ -77,10 +77,15 @@ class Gateway:
 
     # -- status ------------------------------------------------------------------------------
     def signature(self) -> tuple:
-        """Size and mtime of every file OpenClaw changes when auth state changes."""
+        """Size and mtime of every file OpenClaw changes when auth state changes.
+
+        SQLite's `-shm` files are left out: readers touch them, so `models status` itself would
+        otherwise look like a change."""
         root = self.runner.state_dir
-        paths = [root / "openclaw.json", *sorted(root.glob("agents/*/agent/*.sqlite*")),
-                 *sorted(root.glob("state/openclaw.sqlite*"))]
+        paths = [root / "openclaw.json"]
+        for pattern in ("agents/*/agent/*.sqlite", "agents/*/agent/*.sqlite-wal", "state/openclaw.sqlite",
+                        "state/openclaw.sqlite-wal"):
+            paths.extend(sorted(root.glob(pattern)))
         sig = []
         for path in paths:
             try:
@@ -111,9 +116,8 @@ class Gateway:
         with self._lock_for(agent):  # one CLI call per agent at a time; waiters reuse its result
             if not fresh and (snap := self.cached(agent)):
                 return snap
-            taken = now_ms()
             doc = self.runner.json("models", "status", "--json", "--agent", agent)
-            snap = parse_status(doc, agent, taken)
+            snap = parse_status(doc, agent, now_ms())
             if agent != self.agents()[0]:
                 snap = self._mark_inherited(snap)
             self._cache[agent] = (self.signature(), snap)

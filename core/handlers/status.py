@@ -7,6 +7,7 @@ from core.durations import humanize
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus, Profile, now_ms
 from core.grammar import Command
+from core.handlers.alerts import open_incidents_section
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
 from core.requests import Request
 
@@ -110,6 +111,8 @@ def render(ops: "ChatOps", results: dict[str, AgentStatus | GatewayError], *, sh
     severity = Severity.worst([s.severity for s in sections])
     title = "OpenClaw auth status" + ("" if severity in (Severity.OK, Severity.INFO) else " — needs attention")
     context = f"snapshot {humanize((at - oldest) / 1000)} old · {len(results)} agent(s)"
+    if ops.alerts is not None and (incidents := ops.alerts.open_incidents()):
+        sections.append(open_incidents_section(incidents))
     plaintext = ops.plaintext_summary()
     if plaintext:
         sections.append(Section("Plaintext credentials", plaintext, severity=Severity.WARNING))

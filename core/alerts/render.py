@@ -1,0 +1,66 @@
+"""Incident → Reply: the one message per incident, as it stands now."""
+from __future__ import annotations
+
+import time
+
+from core.alerts.incidents import Incident
+from core.durations import humanize
+from core.replies import Action, Field, Reply, Section, Severity, Visibility
+
+TITLES = {
+    "cooldown": "Profile in cooldown",
+    "disabled": "Profile disabled",
+    "provider_exhausted": "No available auth profile",
+    "expiring": "Token expiring",
+    "expired": "Token expired",
+    "gateway_unreachable": "Gateway unreachable",
+}
+
+
+def incident_reply(incident: Incident, now: float | None = None) -> Reply:
+    now = time.time() if now is None else now
+    d = incident.detail
+    kind = incident.kind
+    if incident.state == "resolved":
+        took = humanize((incident.resolved_at or now) - incident.opened_at)
+        title = f"✅ Resolved: {TITLES.get(kind, kind)} — {incident.subject} (after {took})"
+        severity = Severity.OK
+    else:
+        title = f"{'⛔' if kind in ('provider_exhausted', 'disabled', 'expired', 'gateway_unreachable') else '⚠️'} " \
+                f"{TITLES.get(kind, kind)} — {incident.subject}"
+        severity = Severity.ERROR if kind in ("provider_exhausted", "disabled", "expired", "gateway_unreachable") else Severity.WARNING
+    fields: list[Field] = []
+    if "until" in d and incident.state == "open":
+        fields.append(Field("Time left", humanize(max(0, d["until"] / 1000 - now))))
+    if d.get("reason"):
+        fields.append(Field("Reason", d["reason"] + (f" / {d['classification']}" if d.get("classification") else "")))
+    if d.get("agents"):
+        fields.append(Field("Agents affected", ", ".join(d["agents"])))
+    if d.get("profiles"):
+        fields.append(Field("Profiles down", ", ".join(d["profiles"])))
+    if d.get("expires_at"):
+        left = d["expires_at"] / 1000 - now
+        fields.append(Field("Expires", f"in {humanize(left)}" if left > 0 else f"{humanize(-left)} ago"))
+    if d.get("message"):
+        fields.append(Field("Error", d["message"]))
+    if incident.acked_by:
+        fields.append(Field("Acknowledged by", incident.acked_by))
+    text = d.get("hint", "")
+    if kind == "provider_exhausted" and incident.state == "open":
+        text = (f"Agent {d.get('agent')} fails with \"No available auth profile\" until a profile recovers. "
+                f"Add another {d.get('provider')} profile (`/openclaw onboard {d.get('agent')}`) or wait.")
+    if kind in ("expiring", "expired") and incident.state == "open":
+        text = f"Run `claude setup-token`, then `/openclaw paste-token {d.get('owner')} --profile-id {d.get('profile')}`."
+    actions = []
+    if incident.state == "open":
+        actions = [Action("alerts.ack", "Acknowledge", incident.key, "primary"),
+                   Action("alerts.snooze", "Snooze 1 h", f"{incident.key}|3600"),
+                   Action("alerts.snooze", "Snooze 24 h", f"{incident.key}|86400"),
+                   Action("status.all", "Show status")]
+    return Reply(title=title, text=text, sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
+                 severity=severity, visibility=Visibility.IN_CHANNEL, actions=actions,
+                 context=f"incident {incident.key} · opened {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(incident.opened_at))}")
+
+
+def note_reply(text: str, severity: Severity = Severity.INFO) -> Reply:
+    return Reply(title=text, severity=severity, visibility=Visibility.IN_CHANNEL)

@@ -1,0 +1,137 @@
+"""The watcher: decide cheaply when to look at the gateway, then turn what it sees into alerts.
+
+`openclaw models status --json` costs ~3 s of CPU per agent, so polling it for ten agents every few
+seconds would eat the host. Every change of auth state that matters is a write by OpenClaw to
+`openclaw.json` or to an agent's SQLite store (and its WAL), so the watcher stat()s those files
+every `poll_s` (microseconds) and takes snapshots only when:
+- the files' size/mtime changed (a cooldown was recorded, a profile was written);
+- a known deadline passed (a cooldown's `until`, an expiry threshold) — recovery is time passing;
+- an incident is open (every `open_interval_s`, default 15 s, to follow it closely);
+- `resync_s` (default 1 h) passed without any of those, as a safety net.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from core.alerts.center import AlertCenter
+from core.alerts.observe import observe
+from core.alerts.render import note_reply
+from core.gateway.client import Gateway
+from core.gateway.runner import GatewayError
+from core.gateway.status import AgentStatus
+from core.replies import Severity
+
+log = logging.getLogger(__name__)
+AUDIT_SEEN = "alerts.audit_seen"
+CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back", "secure": "secured"}
+
+
+class Watcher:
+    def __init__(self, gateway: Gateway, center: AlertCenter, *, poll_s: float = 1.0, open_interval_s: float = 15.0,
+                 resync_s: float = 3600.0, expiry_lead_s: float = 7 * 86400, unreachable_after: int = 3):
+        self.gateway = gateway
+        self.center = center
+        self.poll_s = poll_s
+        self.open_interval_s = open_interval_s
+        self.resync_s = resync_s
+        self.expiry_lead_ms = int(expiry_lead_s * 1000)
+        self.unreachable_after = unreachable_after
+        self.failures = 0
+        self.snapshots = 0  # how many times the CLI was asked (for the cost benchmark)
+        self._last_sig: tuple | None = None
+        self._last_snapshot = 0.0
+        self._deadline_ms: int | None = None
+        self._stop = threading.Event()
+
+    def due(self, now: float) -> bool:
+        if self._last_snapshot == 0.0 or self.gateway.signature() != self._last_sig:
+            return True
+        if self._deadline_ms is not None and now * 1000 >= self._deadline_ms:
+            return True
+        since = now - self._last_snapshot
+        if (self.center.open_incidents() or self.failures) and since >= self.open_interval_s:
+            return True
+        return since >= self.resync_s
+
+    def tick(self, *, force: bool = False) -> bool:
+        """One look; returns True when a snapshot was taken."""
+        self._post_credential_changes()
+        now = time.time()
+        if not self.center.enabled():  # nobody to tell: spend nothing on the gateway
+            return False
+        if not force and not self.due(now):
+            return False
+        sig = self.gateway.signature()
+        self.snapshots += 1
+        self._last_snapshot = now
+        try:
+            results = self.gateway.statuses(fresh=True)
+        except GatewayError as exc:
+            results = {"*": exc}
+        errors = [r for r in results.values() if isinstance(r, GatewayError)]
+        statuses = {a: r for a, r in results.items() if isinstance(r, AgentStatus)}
+        self._last_sig = sig
+        self._track_gateway(errors, not statuses)
+        if statuses:
+            obs = observe(statuses, int(time.time() * 1000), default_agent=self.gateway.agents()[0],
+                          expiry_lead_ms=self.expiry_lead_ms)
+            self._deadline_ms = obs.next_deadline()
+            with self.center.lock:
+                changes = self.center.book.reconcile(obs.problems, managed=_managed(statuses, results))
+            self.center.publish(changes)
+        return True
+
+    def _track_gateway(self, errors: list[GatewayError], all_failed: bool) -> None:
+        with self.center.lock:
+            if all_failed and errors:
+                self.failures += 1
+                change = None
+                if self.failures >= self.unreachable_after:
+                    change = self.center.book.open_external(
+                        "gateway:unreachable", {"kind": "gateway_unreachable", "message": str(errors[0])[:300]})
+            else:
+                self.failures = 0
+                change = self.center.book.resolve_external("gateway:unreachable")
+        if change:
+            self.center.publish([change])
+        elif all_failed:
+            self.center.book.save()
+
+    def _post_credential_changes(self) -> None:
+        store = self.center.store
+        seen = store.get(AUDIT_SEEN)
+        rows = store.audit_rows(200, since_id=seen or 0)
+        if seen is None:  # first start: do not replay history
+            store.put(AUDIT_SEEN, max((r.id for r in rows), default=0))
+            return
+        for row in sorted(rows, key=lambda r: r.id):
+            verb = CHANGE_ACTIONS.get(row.action)
+            if verb and row.result in ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved"):
+                self.center.post_note(note_reply(
+                    f"🔑 Credential {verb}: {row.profile_id} on agent {row.agent} by {row.actor} ({row.fingerprint or 'no fingerprint'})",
+                    Severity.INFO))
+        if rows:
+            store.put(AUDIT_SEEN, max(r.id for r in rows))
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the watcher must outlive one bad look
+                log.exception("watcher tick failed")
+            self._stop.wait(self.poll_s)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="alert-watcher", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _managed(statuses: dict, results: dict) -> tuple[str, ...]:
+    """Only resolve incidents of kinds whose data we actually saw; a failed agent keeps its own."""
+    return ("profile", "exhausted", "expiry") if len(statuses) == len(results) else ()

@@ -1,0 +1,63 @@
+"""Incident transitions and their persistence, without any gateway."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.alerts.incidents import IncidentBook
+from core.store import Store
+
+COOL = {"kind": "cooldown", "owner": "main", "profile": "anthropic:api", "reason": "rate_limit", "until": 1_000, "agents": ["main"]}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+def test_open_escalate_resolve(store: Store):
+    book = IncidentBook(store)
+    key = "profile:main/anthropic:api"
+    assert [c.action for c in book.reconcile({key: COOL}, now=0)] == ["post"]
+    assert book.reconcile({key: COOL}, now=5) == []  # dedup: same problem, no message
+    moved = book.reconcile({key: {**COOL, "until": 2_000}}, now=6)
+    assert [c.action for c in moved] == ["update"]
+    escalated = book.reconcile({key: {**COOL, "kind": "disabled", "reason": "billing"}}, now=7)
+    assert [c.action for c in escalated] == ["update+follow_up"]
+    resolved = book.reconcile({}, now=60)
+    assert [(c.action, c.note) for c in resolved] == [("update+follow_up", "Recovered.")]
+    assert book.incidents[key].state == "resolved" and book.incidents[key].resolved_at == 60
+
+
+def test_flapping_reopens_the_same_incident(store: Store):
+    book = IncidentBook(store, flap_window_s=600)
+    key = "profile:main/anthropic:api"
+    book.reconcile({key: COOL}, now=0)
+    book.reconcile({}, now=30)
+    again = book.reconcile({key: COOL}, now=90)
+    assert [c.action for c in again] == ["update+follow_up"] and "Again" in again[0].note
+    book.reconcile({}, now=120)
+    later = book.reconcile({key: COOL}, now=120 + 601)
+    assert [c.action for c in later] == ["post"]
+
+
+def test_the_book_survives_a_restart(store: Store):
+    book = IncidentBook(store)
+    key = "profile:main/anthropic:api"
+    book.reconcile({key: COOL}, now=0)
+    book.incidents[key].refs["slack:C1"] = "C1:1700000000.000100"
+    book.save()
+    reborn = IncidentBook(store)
+    assert reborn.reconcile({key: COOL}, now=10) == []
+    assert reborn.incidents[key].refs == {"slack:C1": "C1:1700000000.000100"}
+    assert [c.action for c in reborn.reconcile({}, now=20)] == ["update+follow_up"]
+
+
+def test_unmanaged_kinds_are_not_resolved_by_absence(store: Store):
+    book = IncidentBook(store)
+    book.open_external("gateway:unreachable", {"kind": "gateway_unreachable", "message": "x"}, now=0)
+    assert book.reconcile({}, now=5) == []
+    assert book.resolve_external("gateway:unreachable", now=9).action == "update+follow_up"
