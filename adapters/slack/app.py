@@ -24,6 +24,7 @@ from adapters.slack.http_server import make_server
 from adapters.slack.identity import Directory, group_ids_in
 from adapters.slack.listeners import SlackAdapter, retry_handlers
 from adapters.slack.logs import library_logger
+from adapters.slack.notifier import SlackNotifier, alert_client
 from bot.app import Components
 from bot.settings import Settings, SettingsError
 
@@ -87,6 +88,7 @@ def create(parts: Components) -> SlackBot:
     adapter = SlackAdapter(parts.chatops, client, directory, command=settings.get("SLACK_COMMAND", "/openclaw"),
                            wire_logger=wire)
     adapter.register(app)
+    parts.add_notifier("slack", SlackNotifier(alert_client(client)))  # team alerts (`alerts here`)
     return SlackBot(app, adapter, client, settings, mode)
 
 

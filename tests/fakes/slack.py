@@ -3,11 +3,17 @@
 Real slack_sdk/slack_bolt clients are pointed here with `base_url`, so tests exercise the real
 libraries end to end. Everything binds 127.0.0.1. `calls` keeps every request as received, which
 is what the leak tests grep for token bytes.
+
+With `post_window_s`, chat.postMessage is limited per channel the way Slack limits it (about one
+message per second): a post inside the window is answered 429 with a whole-second `Retry-After`.
+Tests may shrink the window to keep a burst cheap; the answer stays whole seconds, as Slack's is.
+Posted messages are kept by (channel, ts) so chat.update edits them and thread replies are seen.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 import urllib.parse
@@ -24,11 +30,24 @@ DM_PREFIX = "D"
 
 
 @dataclass
+class Message:
+    """A message as the fake holds it now: the last text and blocks, how often it was edited."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: Any
+    thread_ts: str = ""
+    edits: int = 0
+
+
+@dataclass
 class Call:
     path: str
     params: dict[str, Any]
     raw: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
 
     @property
     def method(self) -> str:
@@ -36,8 +55,12 @@ class Call:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, post_window_s: float | None = None) -> None:
         self.calls: list[Call] = []
+        self.post_window_s = post_window_s
+        self.messages: dict[tuple[str, str], Message] = {}
+        self._last_post: dict[str, float] = {}  # channel → arrival of the last accepted post
+        self._ts = itertools.count(1)
         self.socket_received: list[dict[str, Any]] = []
         self.usergroups: list[dict[str, Any]] = []
         self.rate_limited: dict[str, list[int]] = {}  # method → Retry-After values to answer first
@@ -93,6 +116,14 @@ class FakeSlack:
                     raise AssertionError(f"fake Slack never saw the expected call; calls: {[c.path for c in self.calls]}")
                 self._cond.wait(left)
 
+    def accepted(self, method: str) -> list[Call]:
+        """Calls of `method` that Slack took (not answered 429)."""
+        return [c for c in self.of(method) if c.status == 200]
+
+    def throttled(self) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.status == 429]
+
     def all_bytes(self) -> bytes:
         with self._cond:
             return b"\n".join([c.raw for c in self.calls] + [json.dumps(m).encode() for m in self.socket_received])
@@ -105,8 +136,18 @@ class FakeSlack:
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": "T1", "user": "openclaw"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": DM_PREFIX + str(params.get("users", "")).lstrip("U")}}
-        if method in ("chat.postMessage", "chat.update"):
-            return {"ok": True, "channel": params.get("channel"), "ts": f"{time.time():.6f}"}
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._ts):06d}"  # unique and increasing, like Slack's
+            channel = str(params.get("channel"))
+            self.messages[(channel, ts)] = Message(channel, ts, params.get("text", ""), params.get("blocks"),
+                                                   str(params.get("thread_ts") or ""))
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "chat.update":
+            message = self.messages.get((str(params.get("channel")), str(params.get("ts"))))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.text, message.blocks, message.edits = params.get("text", ""), params.get("blocks"), message.edits + 1
+            return {"ok": True, "channel": message.channel, "ts": message.ts}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{time.time():.6f}"}
         if method in ("views.open", "views.update"):
@@ -116,6 +157,20 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.ws_url}
         return {"ok": False, "error": "unknown_method"}
+
+    def _throttle(self, method: str, params: dict[str, Any]) -> int | None:
+        """Retry-After seconds when this call is to be refused with 429, else None (lock held)."""
+        pending = self.rate_limited.get(method)
+        if pending:
+            return pending.pop(0)
+        if method != "chat.postMessage" or self.post_window_s is None:
+            return None
+        channel, now = str(params.get("channel")), time.monotonic()
+        since = now - self._last_post.get(channel, float("-inf"))
+        if since < self.post_window_s:
+            return max(1, math.ceil(self.post_window_s - since))
+        self._last_post[channel] = now
+        return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -132,18 +187,17 @@ class FakeSlack:
                 path = urllib.parse.urlsplit(self.path).path
                 call = Call(path, params, raw, dict(self.headers.items()))
                 method = call.method
-                pending = fake.rate_limited.get(method)
-                if pending:
-                    retry_after = pending.pop(0)
-                    with fake._cond:
-                        fake.calls.append(call)
-                        fake._cond.notify_all()
-                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
-                    return
-                answer = {"ok": True} if path.startswith("/respond/") else fake._answer(method, params)
                 with fake._cond:
+                    retry_after = fake._throttle(method, params)
+                    if retry_after is None:
+                        answer = {"ok": True} if path.startswith("/respond/") else fake._answer(method, params)
+                    else:
+                        call.status = 429
                     fake.calls.append(call)
                     fake._cond.notify_all()
+                if retry_after is not None:
+                    self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+                    return
                 self._send(200, answer)
 
             def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
