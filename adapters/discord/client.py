@@ -16,6 +16,7 @@ from discord import app_commands
 from adapters.discord import render
 from adapters.discord.commands import build_group, command_line
 from adapters.discord.config import DiscordConfig
+from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.sync import sync_commands
 from bot.app import Components
 from core.gateway.runner import GatewayError
@@ -101,6 +102,7 @@ class ChatOpsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         await sync_commands(self.tree, self.parts.store, self.guild)
+        self.parts.add_notifier("discord", DiscordNotifier(self))  # team alerts, once the loop and login exist
 
     # -- plumbing ------------------------------------------------------------------------------
     async def call(self, fn: Callable[..., Reply], *args: Any) -> Reply:

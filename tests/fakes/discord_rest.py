@@ -4,12 +4,19 @@ Point `discord.http.Route.BASE` at `FakeDiscord.base` and both discord.py's HTTP
 webhook adapter (interaction callbacks, original-response edits, follow-ups) talk to it. Every
 request is captured with its raw bytes so tests can assert order, content, and that no secret
 was ever sent. Responses carry exactly `application/json`, which is what discord.py parses.
+
+Channel messages are kept by id, so edits (PATCH) and replies (`message_reference`) can be checked
+against the message they touch. With `message_bucket=(limit, per_s)`, message creation in a channel
+is a Discord-style rate-limit bucket: responses carry `X-RateLimit-*` headers, and a create beyond
+the limit is answered 429 with `retry_after` (plus the `Via` header discord.py expects from
+Discord's edge). `throttle` forces the next creates to be answered 429 with the given delays.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -45,8 +52,13 @@ class FakeDiscord:
     observe: Callable[[], Any] = lambda: None
     requests: list[Captured] = field(default_factory=list)
     members: dict[tuple[str, str], dict] = field(default_factory=dict)  # (guild, user) → member payload
+    message_bucket: tuple[int, float] | None = None  # (creates, per seconds) per channel
+    throttle: list[float] = field(default_factory=list)  # retry_after values for the next creates
+    messages: dict[str, dict] = field(default_factory=dict)  # id → message as it stands
+    statuses: list[tuple[Captured, int]] = field(default_factory=list)  # every answer's status
 
     def __post_init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}  # channel → (window start, creates in it)
         self._ids = itertools.count(900_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -76,13 +88,17 @@ class FakeDiscord:
     def find(self, method: str, fragment: str) -> list[Captured]:
         return [r for r in self.requests if r.method == method and fragment in r.path]
 
+    def answered(self, status: int) -> list[Captured]:
+        return [r for r, s in self.statuses if s == status]
+
     def leaks(self, secret: str) -> list[Captured]:
         return [r for r in self.requests if secret.encode() in r.raw]
 
     # -- server --------------------------------------------------------------------------------
     def _message(self, channel_id: str, body: dict | None) -> dict:
         body = body or {}
-        return {"id": str(next(self._ids)), "channel_id": channel_id, "author": BOT_USER, "type": 0,
+        reference = {"message_reference": body["message_reference"]} if body.get("message_reference") else {}
+        return {"id": str(next(self._ids)), "channel_id": channel_id, **reference, "author": BOT_USER, "type": 0,
                 "content": body.get("content") or "", "embeds": body.get("embeds") or [],
                 "components": body.get("components") or [], "attachments": [], "mentions": [],
                 "mention_roles": [], "pinned": False, "mention_everyone": False, "tts": False,
@@ -93,9 +109,41 @@ class FakeDiscord:
         captured = Captured(request.method, "/" + request.match_info["tail"], dict(request.query),
                             dict(request.headers), body, self.observe())
         async with self._changed:
+            limited, headers = self._bucket(captured)
+            response = limited or self._answer(captured)
+            response.headers.update(headers)
             self.requests.append(captured)
+            self.statuses.append((captured, response.status))
             self._changed.notify_all()
-        return self._answer(captured)
+        return response
+
+    def _bucket(self, r: Captured) -> tuple[web.Response | None, dict[str, str]]:
+        """For a message create: a 429 when over the channel's bucket (or forced by `throttle`),
+        else the rate-limit headers Discord would attach to the answer."""
+        parts = r.path.strip("/").split("/")
+        if not (r.method == "POST" and parts[0] == "channels" and parts[-1] == "messages"):
+            return None, {}
+        if self.throttle:
+            return self._too_many(self.throttle.pop(0)), {}
+        if self.message_bucket is None:
+            return None, {}
+        limit, per = self.message_bucket
+        now = time.monotonic()
+        start, used = self._windows.get(parts[1], (now, 0))
+        if now - start >= per:
+            start, used = now, 0
+        if used >= limit:
+            return self._too_many(start + per - now), {}
+        self._windows[parts[1]] = (start, used + 1)
+        return None, {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - used - 1),
+                      "X-RateLimit-Reset-After": f"{start + per - now:.3f}", "X-RateLimit-Bucket": "messages"}
+
+    @staticmethod
+    def _too_many(retry_after: float) -> web.Response:
+        body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3), "global": False}
+        return web.Response(status=429, body=json.dumps(body).encode(), headers={
+            "Content-Type": "application/json", "Via": "1.1 google", "Retry-After": str(max(1, round(retry_after))),
+            "X-RateLimit-Scope": "user"})
 
     def _answer(self, r: Captured) -> web.Response:
         parts = r.path.strip("/").split("/")
@@ -120,6 +168,11 @@ class FakeDiscord:
                     "username": "someone", "discriminator": "0", "avatar": None}]}
         elif parts[0] == "channels" and parts[-1] == "messages" and r.method == "POST":
             data = self._message(parts[1], r.json)
+            self.messages[data["id"]] = data
+        elif r.method == "PATCH" and len(parts) == 4 and parts[0] == "channels" and parts[3] in self.messages:
+            data = self.messages[parts[3]]
+            data.update({k: v for k, v in (r.json or {}).items() if k in ("content", "embeds", "components")},
+                        edited_timestamp="2026-01-01T00:00:01+00:00")
         elif parts[0] == "channels" and r.method == "DELETE":
             return web.Response(status=204)
         elif parts[0] == "guilds" and parts[2] == "members" and (parts[1], parts[3]) in self.members:
