@@ -12,8 +12,10 @@ would only add delay. A 429 that still surfaces (`discord.RateLimited` when a
 `max_ratelimit_timeout` is set, or an `HTTPException` 429 after discord.py's own retries) becomes
 core's `RateLimited`, and the Outbox retries that same message before the next one.
 
-Notes go as replies to the alert message (message_reference) rather than a thread: a reply needs
-only Send Messages, stays visible in the channel, links back to the alert, and never archives.
+Notes go as replies to the alert message (message_reference) rather than a thread: a reply stays
+visible in the channel, links back to the alert, never archives, and needs no thread permissions.
+Replying does need Read Message History; where the bot lacks it, the note is sent as a plain
+message instead of failing (a failure would make the Outbox redo the whole edit, five times).
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ class DiscordNotifier:
     def follow_up(self, channel: str, ref: str, reply: Reply) -> None:
         channel_id, message_id = parse_ref(ref)
         reference = discord.MessageReference(message_id=message_id, channel_id=channel_id, fail_if_not_exists=False)
-        self._run(self._send(channel_id, reply, reference))
+        self._run(self._reply(channel_id, reply, reference))
 
     # -- on the event loop ---------------------------------------------------------------------
     async def _send(self, channel_id: int, reply: Reply,
@@ -69,6 +71,12 @@ class DiscordNotifier:
             extra["reference"] = reference
         channel = self.client.get_partial_messageable(channel_id)
         return await channel.send(content=render.content(reply), embeds=embeds, allowed_mentions=NO_PINGS, **extra)
+
+    async def _reply(self, channel_id: int, reply: Reply, reference: discord.MessageReference) -> None:
+        try:
+            await self._send(channel_id, reply, reference)
+        except discord.Forbidden:
+            await self._send(channel_id, reply)
 
     async def _edit(self, channel_id: int, message_id: int, reply: Reply) -> None:
         """`view=None` removes the buttons once the incident has no actions left (resolved)."""

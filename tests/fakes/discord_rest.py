@@ -54,6 +54,7 @@ class FakeDiscord:
     members: dict[tuple[str, str], dict] = field(default_factory=dict)  # (guild, user) → member payload
     message_bucket: tuple[int, float] | None = None  # (creates, per seconds) per channel
     throttle: list[float] = field(default_factory=list)  # retry_after values for the next creates
+    can_reply: bool = True  # False: no Read Message History, so a reply is refused 403
     messages: dict[str, dict] = field(default_factory=dict)  # id → message as it stands
     statuses: list[tuple[Captured, int]] = field(default_factory=list)  # every answer's status
 
@@ -166,6 +167,10 @@ class FakeDiscord:
         elif r.path == "/users/@me/channels":
             data = {"id": str(next(self._ids)), "type": 1, "recipients": [{"id": r.json["recipient_id"],
                     "username": "someone", "discriminator": "0", "avatar": None}]}
+        elif parts[0] == "channels" and parts[-1] == "messages" and r.method == "POST" and \
+                not self.can_reply and (r.json or {}).get("message_reference"):
+            return web.Response(status=403, body=b'{"message": "Missing Permissions", "code": 50013}',
+                                headers={"Content-Type": "application/json"})
         elif parts[0] == "channels" and parts[-1] == "messages" and r.method == "POST":
             data = self._message(parts[1], r.json)
             self.messages[data["id"]] = data

@@ -134,3 +134,40 @@ def test_a_429_that_outlasts_discord_py_retries_is_retried_by_the_outbox_in_orde
     assert [title(r).split(" — ")[1].rstrip("*") for r in creates(rig)] == ["main/anthropic:default", "main/anthropic:api"]
     waits = [r.getMessage() for r in caplog.records if r.name == "core.alerts.outbox"]
     assert waits == [f"discord:{p.CHANNEL} rate limited; retrying in 1.0 s"]
+
+
+def test_without_read_message_history_a_note_is_a_plain_message(discord_bot):
+    async def scenario():
+        async with running(discord_bot) as rig:
+            center = await alerts_here(rig)
+            rig.fake.can_reply = False
+            publish(center, {KEY: cooldown("anthropic:default")})
+            await drained(center)
+            publish(center, {})
+            await drained(center)
+            return rig
+
+    rig = asyncio.run(scenario())
+    channel = [(r.method, s, bool((r.json or {}).get("message_reference"))) for r, s in rig.fake.statuses
+               if r.path.startswith(MESSAGES)]
+    assert channel == [("POST", 200, False), ("PATCH", 200, False), ("POST", 403, True), ("POST", 200, False)]
+    assert title(creates(rig)[-1]) == "Recovered."
+
+
+def test_snooze_button_on_an_alert(discord_bot):
+    async def scenario():
+        async with running(discord_bot) as rig:
+            center = await alerts_here(rig)
+            publish(center, {KEY: cooldown("anthropic:default")})
+            await drained(center)
+            (post,) = creates(rig)
+            snooze = next(c for row in post.json["components"] for c in row["components"] if c["label"] == "Snooze 1 h")
+            press = p.button(admin(), snooze["custom_id"], post.json["components"])
+            answer = await rig.interact(press, rig.original_edit(press))
+            await drained(center)
+            return rig, center, answer
+
+    rig, center, answer = asyncio.run(scenario())
+    assert answer.json["embeds"][0]["title"] == "Snoozed for 1h by member"
+    assert center.book.incidents[KEY].snoozed(time.time())
+    assert [r.method for r in rig.fake.requests if r.path.startswith(MESSAGES)] == ["POST", "PATCH"]

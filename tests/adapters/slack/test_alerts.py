@@ -148,3 +148,27 @@ def test_a_429_from_slack_is_waited_out_by_the_outbox_not_the_client(rig: SlackR
     assert [title(c).split(" — ")[1] for c in posts[1:]] == ["main/anthropic:default", "main/anthropic:api"]
     waits = [r.getMessage() for r in caplog.records if r.name == "core.alerts.outbox"]
     assert waits == [f"slack:{CHANNEL} rate limited; retrying in 1.0 s"]  # the Outbox saw it, once
+
+
+def test_snooze_and_show_status_buttons_on_an_alert(rig: SlackRig) -> None:
+    fake = rig.fake
+    center = alerts_here(rig)
+    slack_notifier(rig).min_interval_s = 0.0
+    publish(center, {PROFILE_KEY: cooldown("anthropic:default")})
+    assert center.outbox.drain()
+    (post,) = fake.accepted("chat.postMessage")
+    pressed = {b["text"]["text"]: b for b in buttons(post.params["blocks"])}
+
+    _, _, snoozed_url = rig.click(pressed["Snooze 1 h"], channel=CHANNEL)
+    (answer,) = rig.wait_reply(snoozed_url)
+    assert "Snoozed for 1h by uadmin" in block_text(answer["blocks"])
+    assert center.book.incidents[PROFILE_KEY].snoozed(time.time())
+    assert center.outbox.drain()
+    publish(center, {PROFILE_KEY: cooldown("anthropic:default", kind="disabled", reason="billing")})
+    assert center.outbox.drain()
+    assert len(fake.accepted("chat.update")) == 2  # the snooze, then the escalation: edited in place...
+    assert len(fake.accepted("chat.postMessage")) == 1  # ...but no thread note while snoozed
+
+    _, _, status_url = rig.click(pressed["Show status"], channel=CHANNEL)  # one real gateway status call
+    (status,) = rig.wait_reply(status_url)
+    assert "Open incidents" in block_text(status["blocks"]) and PROFILE_KEY in block_text(status["blocks"])
