@@ -171,4 +171,5 @@ def test_snooze_and_show_status_buttons_on_an_alert(rig: SlackRig) -> None:
 
     _, _, status_url = rig.click(pressed["Show status"], channel=CHANNEL)  # one real gateway status call
     (status,) = rig.wait_reply(status_url)
+    assert status["response_type"] == "ephemeral"  # the full status is for whoever asked
     assert "Open incidents" in block_text(status["blocks"]) and PROFILE_KEY in block_text(status["blocks"])
