@@ -54,13 +54,16 @@ HANDLERS: dict[str, Handler] = {
     "doctor": doctor.handle,
     "help": help.handle,
 }
-ACTIONS: dict[str, Callable[["ChatOps", Request, str], Reply]] = {
-    "onboard.method": onboarding.act_method,
-    "onboard.start": onboarding.act_start,
-    "status.all": status.act_all,
-    "secure.confirm": secure.act_confirm,
-    "alerts.ack": alerts.act_ack,
-    "alerts.snooze": alerts.act_snooze,
+ActionHandler = Callable[["ChatOps", Request, str], Reply]
+# A button is checked against a role like the command it stands for: a channel full of viewers can
+# see an alert's buttons, but only operators may acknowledge or snooze it.
+ACTIONS: dict[str, tuple[Role, ActionHandler]] = {
+    "onboard.method": (Role.ADMIN, onboarding.act_method),
+    "onboard.start": (Role.ADMIN, onboarding.act_start),
+    "status.all": (Role.VIEWER, status.act_all),
+    "secure.confirm": (Role.ADMIN, secure.act_confirm),
+    "alerts.ack": (Role.OPERATOR, alerts.act_ack),
+    "alerts.snooze": (Role.OPERATOR, alerts.act_snooze),
 }
 
 
@@ -92,9 +95,14 @@ class ChatOps:
         return self._guarded(lambda: HANDLERS[command.verb.name](self, request, command), command.verb.name)
 
     def act(self, request: Request, action: str, value: str = "") -> Reply:
-        handler = ACTIONS.get(action)
-        if handler is None:
+        entry = ACTIONS.get(action)
+        if entry is None:
             return Reply.error("Unknown action", f"This button (`{action}`) is no longer supported.")
+        needed, handler = entry
+        role = self.policy.role_of(request.user)
+        if role < needed:
+            return Reply.error("Not allowed", f"This button needs the {needed.label} role; you are {role.label}.",
+                               code="denied")
         return self._guarded(lambda: handler(self, request, value), action)
 
     def submit_secret(self, request: Request, session_id: str | None, text: str) -> Reply:

@@ -25,7 +25,7 @@ from typing import Any, Coroutine, TypeVar
 import discord
 
 from adapters.discord import render
-from core.alerts.outbox import RateLimited
+from core.alerts.outbox import RateLimited, Undeliverable
 from core.replies import Reply
 
 T = TypeVar("T")
@@ -105,6 +105,8 @@ class DiscordNotifier:
         except discord.HTTPException as exc:
             if exc.status == 429:
                 raise RateLimited(float(exc.response.headers.get("Retry-After", 1.0))) from exc
+            if exc.status in (401, 403, 404):  # no access or no such channel/message: retrying cannot help
+                raise Undeliverable(f"Discord answered {exc.status}") from exc
             raise
 
 

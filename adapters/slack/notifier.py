@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
 from adapters.slack import render
-from core.alerts.outbox import RateLimited
+from core.alerts.outbox import RateLimited, Undeliverable
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,11 @@ def retry_after_of(error: SlackApiError) -> float:
             except ValueError:
                 break
     return DEFAULT_RETRY_AFTER_S
+
+
+# Errors no retry can fix: the bot is not in the channel, it is gone, or the token is dead.
+PERMANENT_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "message_not_found",
+                    "invalid_auth", "account_inactive", "token_revoked", "missing_scope"}
 
 
 class SlackNotifier:
@@ -91,4 +96,6 @@ class SlackNotifier:
         except SlackApiError as exc:
             if exc.response.status_code == 429:
                 raise RateLimited(retry_after_of(exc)) from exc
+            if exc.response.get("error") in PERMANENT_ERRORS:
+                raise Undeliverable(f"Slack answered {exc.response.get('error')}") from exc
             raise

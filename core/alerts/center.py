@@ -99,21 +99,21 @@ class AlertCenter:
         if dest is not None:
             self.outbox.submit(dest, lambda notifier, channel: notifier.post(channel, reply) and None)
 
-    def acknowledge(self, key: str, who: str) -> Incident | None:
+    def acknowledge(self, ref: str, who: str) -> Incident | None:
         with self.lock:
-            incident = self.book.incidents.get(key)
+            incident = self.book.find(ref)
             if incident is None:
                 return None
             incident.acked_by = who
             incident.history.append(f"acknowledged by {who}")
-        self.publish([Change(key, "update")])
+        self.publish([Change(incident.key, "update")])
         return incident
 
-    def snooze(self, key: str, seconds: float) -> Incident | None:
+    def snooze(self, ref: str, seconds: float) -> Incident | None:
         with self.lock:
-            incident = self.book.incidents.get(key)
+            incident = self.book.find(ref)
             if incident is None:
                 return None
             incident.snoozed_until = time.time() + seconds
-        self.publish([Change(key, "update")])
+        self.publish([Change(incident.key, "update")])
         return incident

@@ -11,6 +11,7 @@ Transitions (all decided here, delivered by the outbox):
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -39,6 +40,11 @@ class Incident:
         return self.detail.get("kind", "")
 
     @property
+    def short_id(self) -> str:
+        """A fixed-length id for buttons (Discord custom ids are capped at 100 characters)."""
+        return "i" + hashlib.sha256(self.key.encode()).hexdigest()[:12]
+
+    @property
     def subject(self) -> str:
         return self.key.split(":", 1)[1]
 
@@ -65,6 +71,10 @@ class IncidentBook:
 
     def save(self) -> None:
         self.store.put(BOOK_KEY, {k: asdict(v) for k, v in self.incidents.items()})
+
+    def find(self, ref: str) -> Incident | None:
+        """An incident by key or by its button id."""
+        return self.incidents.get(ref) or next((i for i in self.incidents.values() if i.short_id == ref), None)
 
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if i.state == "open"]

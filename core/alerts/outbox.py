@@ -27,6 +27,11 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+class Undeliverable(Exception):
+    """Raised by a notifier when retrying cannot help (no access to the channel, message gone):
+    the message is dropped at once instead of holding up the channel's queue."""
+
+
 class Notifier(Protocol):
     """What an adapter implements to carry alerts. `channel` is the platform's channel id;
     refs are opaque strings the notifier gives back from `post`."""
@@ -111,6 +116,9 @@ class Outbox:
                 self._last_sent[key] = time.monotonic()
                 log.info("%s rate limited; retrying in %.1f s", key, exc.retry_after)
                 time.sleep(exc.retry_after)
+            except Undeliverable as exc:
+                log.error("alert to %s dropped: %s", key, exc)
+                return
             except Exception:  # noqa: BLE001 - one failed message must not stop the queue
                 log.exception("alert delivery to %s failed (attempt %d)", key, attempt + 1)
                 time.sleep(min(30.0, 2 ** attempt))

@@ -45,6 +45,8 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
         fields.append(Field("Error", d["message"]))
     if incident.acked_by:
         fields.append(Field("Acknowledged by", incident.acked_by))
+    if incident.snoozed(now):
+        fields.append(Field("Snoozed", f"{humanize(incident.snoozed_until - now)} left (no thread notes until then)"))
     text = d.get("hint", "")
     if kind == "provider_exhausted" and incident.state == "open":
         text = (f"Agent {d.get('agent')} fails with \"No available auth profile\" until a profile recovers. "
@@ -53,9 +55,9 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
         text = f"Run `claude setup-token`, then `/openclaw paste-token {d.get('owner')} --profile-id {d.get('profile')}`."
     actions = []
     if incident.state == "open":
-        actions = [Action("alerts.ack", "Acknowledge", incident.key, "primary"),
-                   Action("alerts.snooze", "Snooze 1 h", f"{incident.key}|3600"),
-                   Action("alerts.snooze", "Snooze 24 h", f"{incident.key}|86400"),
+        actions = [Action("alerts.ack", "Acknowledge", incident.short_id, "primary"),
+                   Action("alerts.snooze", "Snooze 1 h", f"{incident.short_id}|3600"),
+                   Action("alerts.snooze", "Snooze 24 h", f"{incident.short_id}|86400"),
                    Action("status.all", "Show status")]
     return Reply(title=title, text=text, sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
                  severity=severity, visibility=Visibility.IN_CHANNEL, actions=actions,

@@ -117,3 +117,11 @@ def test_json5_config_with_comments_is_read(bot: BotHarness):
 def test_non_admins_cannot_onboard(oc_bin: str, bot: BotHarness):
     viewer = bot.chatops.handle(Request(User("slack", "U-viewer"), Place(PlaceKind.DM), "onboard main"))
     assert viewer.failed and viewer.code == "denied" and "admin role" in viewer.text
+
+
+def test_alert_buttons_need_the_operator_role(bot: BotHarness):
+    viewer = Request(User("slack", "U-viewer"), Place(PlaceKind.CHANNEL, "C1"), "")
+    for action in ("alerts.ack", "alerts.snooze"):
+        reply = bot.chatops.act(viewer, action, "iabc|3600")
+        assert reply.failed and reply.code == "denied" and "operator role" in reply.text
+    assert not bot.chatops.act(viewer, "status.all", "").code == "denied"

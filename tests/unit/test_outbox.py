@@ -49,3 +49,22 @@ def test_unknown_platform_is_dropped_with_a_warning(caplog):
     outbox = Outbox({})
     outbox.submit(Destination("nowhere", "x"), lambda n, c: None)
     assert "no notifier for nowhere" in caplog.text
+
+
+def test_an_undeliverable_message_is_dropped_without_holding_the_queue(caplog):
+    from core.alerts.outbox import Undeliverable
+
+    delivered: list[str] = []
+
+    def fail(notifier, channel):
+        raise Undeliverable("Slack answered not_in_channel")
+
+    class Sink:
+        min_interval_s = 0.0
+
+    outbox = Outbox({"fake": Sink()})
+    dest = Destination("fake", "C1")
+    outbox.submit(dest, fail)
+    outbox.submit(dest, lambda notifier, channel: delivered.append("next"))
+    assert outbox.drain(10)
+    assert delivered == ["next"] and "dropped: Slack answered not_in_channel" in caplog.text
