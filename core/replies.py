@@ -111,8 +111,11 @@ class Reply:
 
         return clean(asdict(self))
 
-    def plain_text(self) -> str:
-        """A readable rendering used by the console adapter and as chat fallback text."""
+    def plain_text(self, *, actions: bool = True) -> str:
+        """A readable rendering used by the console adapter and as chat fallback text.
+
+        `actions=False` leaves out the button labels where nothing can be clicked (the console
+        asks its questions as prompts instead)."""
         lines = [self.title]
         if self.text:
             lines.append(self.text)
@@ -123,7 +126,7 @@ class Reply:
                 lines.extend("  " + line for line in section.text.splitlines())
             for f in section.fields:
                 lines.append(f"  {f.label}: {f.value}")
-        if self.actions:
+        if self.actions and actions:
             lines.append("")
             lines.append("Actions: " + ", ".join(a.label for a in self.actions))
         if self.context:

@@ -38,7 +38,7 @@ class Console:
         if self.json_mode:
             self.stdout.write(json.dumps(reply.to_dict(), ensure_ascii=False) + "\n")
         else:
-            self.stdout.write(reply.plain_text() + "\n\n")
+            self.stdout.write(reply.plain_text(actions=False) + "\n\n")
         self.stdout.flush()
 
     def _read_line(self, prompt: str) -> str | None:
