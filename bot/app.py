@@ -83,5 +83,7 @@ def build(settings: Settings) -> Components:
                       resync_s=settings.watch_resync_s, expiry_lead_s=settings.expiry_lead_s,
                       unreachable_after=settings.unreachable_after)
     chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober, alerts=alerts,
-                      options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified))
+                      options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified,
+                                      rollback_window_s=settings.rollback_window_s))
+    watcher.housekeeping = chatops.purge_versions
     return Components(settings, chatops, gateway, vault, store, alerts, watcher)

@@ -95,6 +95,7 @@ class Settings:
     expiry_lead_s: float
     unreachable_after: int
     flap_window_s: float
+    rollback_window_s: float
     raw: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -150,5 +151,6 @@ class Settings:
             expiry_lead_s=_float(merged, "OPENCLAW_CHATOPS_EXPIRY_LEAD", 7 * 86400.0),
             unreachable_after=int(_float(merged, "OPENCLAW_CHATOPS_UNREACHABLE_AFTER", 3)),
             flap_window_s=_float(merged, "OPENCLAW_CHATOPS_FLAP_WINDOW", 600.0),
+            rollback_window_s=_float(merged, "OPENCLAW_CHATOPS_ROLLBACK_WINDOW", 7 * 86400.0),
             raw=dict(merged),
         )

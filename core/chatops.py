@@ -22,7 +22,8 @@ from core.credentials import find_embedded
 from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.grammar import Command, GrammarError, parse
-from core.handlers import admin, alerts, cache, doctor, help, onboarding, secure, status
+from core.handlers import admin, alerts, cache, doctor, help, live_probe, onboarding, rotation, secure, status
+from core.lifecycle import DEFAULT_ROLLBACK_WINDOW_S, purge_superseded
 from core.migration import cached_plaintext_count
 from core.probe import Prober
 from core.replies import Reply, Severity
@@ -38,6 +39,7 @@ class Options:
     session_ttl_s: float = 600.0
     store_unverified: bool = True  # when the probe cannot reach Anthropic, store anyway?
     large_fleet: int = 8  # more agents than this: status summarises healthy ones
+    rollback_window_s: float = DEFAULT_ROLLBACK_WINDOW_S  # how long a rotated-out version stays restorable
 
 
 Handler = Callable[["ChatOps", Request, Command], Reply]
@@ -46,6 +48,9 @@ HANDLERS: dict[str, Handler] = {
     "onboard": onboarding.handle_onboard,
     "paste-token": onboarding.handle_paste_token,
     "remove": admin.handle_remove,
+    "rotate": rotation.handle_rotate,
+    "rollback": rotation.handle_rollback,
+    "probe": live_probe.handle,
     "order": admin.handle_order,
     "audit": admin.handle_audit,
     "secure": secure.handle,
@@ -64,6 +69,9 @@ ACTIONS: dict[str, tuple[Role, ActionHandler]] = {
     "secure.confirm": (Role.ADMIN, secure.act_confirm),
     "alerts.ack": (Role.OPERATOR, alerts.act_ack),
     "alerts.snooze": (Role.OPERATOR, alerts.act_snooze),
+    # Anyone who may act on an alert may ask for a rotation; the secret is still only taken from
+    # an admin, in that admin's DM (see rotation.act_rotate).
+    "rotation.start": (Role.OPERATOR, rotation.act_rotate),
 }
 
 
@@ -136,6 +144,13 @@ class ChatOps:
         except VaultError:
             return ""
         return ""
+
+    def purge_versions(self) -> None:
+        """Drop rotated-out vault versions whose rollback window has passed, with an audit row each."""
+        for info in purge_superseded(self.vault, self.options.rollback_window_s):
+            self.store.audit("openclaw-chatops", "purge", "purged", profile_id=info.record_id.rsplit("/", 1)[-1],
+                             agent=info.record_id.split("/")[1] if info.record_id.count("/") >= 2 else "",
+                             fingerprint=info.fingerprint, detail=f"v{info.version} past the rollback window")
 
     def plaintext_summary(self) -> str:
         """"plaintext credentials: N": the env keys `secrets audit` misses (scanned live, cheap) plus the

@@ -84,6 +84,9 @@ class Reply:
     prompt: Prompt | None = None
     # A reply meant for the requester's DM (the onboarding flow moves out of a channel).
     direct: "Reply | None" = None
+    # The platform user id whose DM gets `direct` when it is not the requester (a "Rotate now" button
+    # pressed in a channel opens the flow for the admin who onboarded the profile).
+    direct_user: str = ""
     # True when the command itself failed (bad input, refused, gateway down): console exit codes.
     failed: bool = False
     # The message that triggered this reply carried a credential in a shared place: adapters

@@ -209,7 +209,7 @@ class Vault:
                          created_by=created_by, expires_at=expires_at)
             record["versions"][str(version)] = entry
             if make_current or not record["current"]:
-                record["current"] = version
+                record["current"], record["current_since"] = version, int(time.time())
             self._save(data)
         info = self.current(record_id) if make_current else None
         return info or next(v for v in self.versions(record_id) if v.version == version)
@@ -220,8 +220,14 @@ class Vault:
             record = data["records"].get(record_id)
             if record is None or str(version) not in record["versions"]:
                 raise KeyError(ref_id(record_id, version))
-            record["current"] = version
+            record["current"], record["current_since"] = version, int(time.time())
             self._save(data)
+
+    def current_since(self, record_id: str) -> int | None:
+        """When the record's current version became current (epoch s): the start of the rollback
+        window of the versions it replaced. None for records written before this was kept."""
+        record = self._load()["records"].get(record_id)
+        return record.get("current_since") if record else None
 
     def delete(self, record_id: str, version: int | None = None) -> bool:
         """Remove one version, or the whole record when `version` is None."""

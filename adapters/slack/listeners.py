@@ -98,7 +98,7 @@ class SlackAdapter:
             reply = self.chatops.handle(Request(user, place, body.get("text", "")))
             respond(reply)
             if reply.direct is not None:
-                self.post_dm(user.id, reply.direct)
+                self.post_dm(reply.direct_user or user.id, reply.direct)
         except Exception as exc:  # noqa: BLE001 - the user already got an ack and must get an answer
             self._fail(exc, lambda r: respond(r))
 
@@ -125,7 +125,7 @@ class SlackAdapter:
             reply = self.chatops.act(Request(user, place, ""), core_action, value)
             respond(reply)
             if reply.direct is not None:
-                self.post_dm(user.id, reply.direct)
+                self.post_dm(reply.direct_user or user.id, reply.direct)
         except Exception as exc:  # noqa: BLE001
             self._fail(exc, lambda r: respond(r))
 

@@ -52,13 +52,15 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
         text = (f"Agent {d.get('agent')} fails with \"No available auth profile\" until a profile recovers. "
                 f"Add another {d.get('provider')} profile (`/openclaw onboard {d.get('agent')}`) or wait.")
     if kind in ("expiring", "expired") and incident.state == "open":
-        text = f"Run `claude setup-token`, then `/openclaw paste-token {d.get('owner')} --profile-id {d.get('profile')}`."
+        text = f"Press Rotate now (or run `/openclaw rotate {d.get('profile')} {d.get('owner')}`) and paste a fresh `claude setup-token`."
     actions = []
     if incident.state == "open":
         actions = [Action("alerts.ack", "Acknowledge", incident.short_id, "primary"),
                    Action("alerts.snooze", "Snooze 1 h", f"{incident.short_id}|3600"),
                    Action("alerts.snooze", "Snooze 24 h", f"{incident.short_id}|86400"),
                    Action("status.all", "Show status")]
+        if kind in ("expiring", "expired") and d.get("owner") and d.get("profile"):
+            actions.insert(0, Action("rotation.start", "Rotate now", f"{d['owner']}|{d['profile']}", "primary"))
     return Reply(title=title, text=text, sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
                  severity=severity, visibility=Visibility.IN_CHANNEL, actions=actions,
                  context=f"incident {incident.key} · opened {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(incident.opened_at))}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
 
 from core.alerts.center import AlertCenter
 from core.alerts.observe import observe
@@ -25,7 +26,8 @@ from core.replies import Severity
 
 log = logging.getLogger(__name__)
 AUDIT_SEEN = "alerts.audit_seen"
-CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back", "secure": "secured"}
+CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back", "secure": "secured",
+                  "purge": "purged (rollback window over)"}
 
 
 class Watcher:
@@ -44,6 +46,8 @@ class Watcher:
         self._last_snapshot = 0.0
         self._deadline_ms: int | None = None
         self._stop = threading.Event()
+        # Cheap upkeep run on every tick (the vault's rollback-window purge); set by the wiring.
+        self.housekeeping: Callable[[], None] | None = None
 
     def due(self, now: float) -> bool:
         if self._last_snapshot == 0.0 or self.gateway.signature() != self._last_sig:
@@ -57,6 +61,8 @@ class Watcher:
 
     def tick(self, *, force: bool = False) -> bool:
         """One look; returns True when a snapshot was taken."""
+        if self.housekeeping is not None:
+            self.housekeeping()
         self._post_credential_changes()
         now = time.time()
         if not self.center.enabled():  # nobody to tell: spend nothing on the gateway
@@ -108,7 +114,7 @@ class Watcher:
             return
         for row in sorted(rows, key=lambda r: r.id):
             verb = CHANGE_ACTIONS.get(row.action)
-            if verb and row.result in ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved"):
+            if verb and row.result in ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved", "purged"):
                 self.center.post_note(note_reply(
                     f"🔑 Credential {verb}: {row.profile_id} on agent {row.agent} by {row.actor} ({row.fingerprint or 'no fingerprint'})",
                     Severity.INFO))

@@ -45,21 +45,30 @@ def _start(ops: "ChatOps", request: Request, command: Command, kind: Kind | None
     profile_id = command.flag("profile-id")
     if isinstance(profile_id, str) and (":" not in profile_id or " " in profile_id):
         return Reply.error("Cannot start onboarding", f"Profile ids look like `anthropic:<name>`; got `{profile_id}`.")
+    return open_intake(ops, request, request.user.key, agent, kind, profile_id if isinstance(profile_id, str) else None,
+                       expires_in if isinstance(expires_in, str) else None)
+
+
+def open_intake(ops: "ChatOps", request: Request, user_key: str, agent: str, kind: Kind | None, profile_id: str | None,
+                expires_in: str | None, purpose: str = "onboard") -> Reply:
+    """Open the private intake session for `user_key` and return its first step, moved to a DM when
+    the request came from a channel. Rotation uses the same session and rules; `purpose` only
+    changes the wording and the audit action."""
     now = time.time()
     session = Session(
-        id=secrets.token_urlsafe(12), user_key=request.user.key, agent=agent,
-        method=kind.value if kind else None, profile_id=profile_id if isinstance(profile_id, str) else None,
-        options={"expires_in": expires_in if isinstance(expires_in, str) else None},
+        id=secrets.token_urlsafe(12), user_key=user_key, agent=agent,
+        method=kind.value if kind else None, profile_id=profile_id,
+        options={"expires_in": expires_in, "purpose": purpose},
         created_at=now, expires_at=now + ops.options.session_ttl_s, state="open",
     )
     ops.store.open_session(session)
     private = _next_step(ops, session)
-    if request.place.kind.private:
+    if request.place.kind.private and user_key == request.user.key:
         return private
     return Reply(
         title="Check your direct messages",
-        text="Credentials are only taken in private: I sent you a DM to continue onboarding "
-             f"agent `{agent}`. Never paste a credential in this channel.",
+        text=f"Credentials are only taken in private: I sent you a DM to continue ({purpose}, agent `{agent}`). "
+             "Never paste a credential in this channel.",
         direct=private,
     )
 
@@ -81,6 +90,8 @@ def _next_step(ops: "ChatOps", session: Session) -> Reply:
     where = "Paste it in the secure form (button), or as your next message here."
     how = "Run `claude setup-token` on any machine and copy the token it prints." if kind is Kind.SETUP_TOKEN \
         else "Create a key in the Anthropic Console."
+    if session.options.get("purpose") == "rotate":
+        how = f"Rotating `{profile}`: paste its replacement. The current one keeps working until the new one is in place. {how}"
     return Reply(
         title=f"Paste the {kind.label} for agent {session.agent}",
         text=f"{how}\n{where}\nIt will be stored encrypted as profile `{profile}`; the gateway only gets a reference.",
@@ -135,10 +146,11 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
     if ops.role_of(request) < Role.ADMIN:
         return Reply.error("Not allowed", "Only admins can store credentials.", code="denied")
     kind = Kind(session.method)
+    action = session.options.get("purpose") or "onboard"
     try:
         credential = classify(text, expected=kind)
     except CredentialRejected as exc:
-        ops.store.audit(request.user.key, "onboard", "rejected", agent=session.agent,
+        ops.store.audit(request.user.key, action, "rejected", agent=session.agent,
                         profile_id=session.profile_id or "", detail=str(exc)[:200])
         return Reply.error("Not stored", str(exc), hint="The session is still open: paste again.", code="rejected")
     profile_id = session.profile_id or DEFAULT_PROFILE[kind]
@@ -146,7 +158,7 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
     if ops.prober is not None:
         result = ops.prober.probe(credential)
         if result.outcome == "rejected" or (result.outcome == "unverified" and not ops.options.store_unverified):
-            ops.store.audit(request.user.key, "onboard", "rejected", agent=session.agent, profile_id=profile_id,
+            ops.store.audit(request.user.key, action, "rejected", agent=session.agent, profile_id=profile_id,
                             fingerprint=credential.fingerprint, detail=result.detail)
             return Reply.error("Not stored", f"The {kind.label} was {result.detail}.",
                                hint="Check it and paste again; the session is still open.", code="rejected")
@@ -155,11 +167,14 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
         written = ops.writer.write(session.agent, profile_id, credential, actor=request.user.key,
                                    expires_in=session.options.get("expires_in"))
     except CredentialWriteFailed as exc:
-        ops.store.audit(request.user.key, "onboard", "failed", agent=session.agent, profile_id=profile_id,
+        ops.store.audit(request.user.key, action, "failed", agent=session.agent, profile_id=profile_id,
                         fingerprint=credential.fingerprint, detail=str(exc)[:300])
         return Reply.error("Not stored", str(exc), hint="The session is still open: try again.", code="gateway")
     ops.store.update_session(session.id, state="done")
-    ops.store.audit(request.user.key, "onboard", "stored" if written.verified else "stored-unverified",
+    ops.purge_versions()
+    rotated = action == "rotate"
+    ok_result = "rotated" if rotated else "stored"
+    ops.store.audit(request.user.key, action, ok_result if written.verified else "stored-unverified",
                     agent=session.agent, profile_id=profile_id, fingerprint=credential.fingerprint,
                     detail=f"{kind.value} v{written.version.version}")
     fields = [Field("Agent", session.agent), Field("Profile", profile_id), Field("Type", kind.label),
@@ -173,8 +188,11 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
     if request.place.kind.value == "dm":
         notes.append("Your pasted message stays in this DM's history and a bot cannot delete it: "
                      "delete it yourself (hover → More actions → Delete).")
+    if rotated:
+        notes.append(f"The previous version stays restorable with `rollback {profile_id} {session.agent}` "
+                     "for the rollback window, then it is purged.")
     return Reply(
-        title=f"{kind.label} stored for agent {session.agent}",
+        title=f"{kind.label} {'rotated' if rotated else 'stored'} for agent {session.agent}",
         text="\n".join(notes),
         sections=[Section("Stored", fields=fields, severity=Severity.OK if written.verified else Severity.WARNING)],
         severity=Severity.OK if written.verified else Severity.WARNING,

@@ -1,0 +1,138 @@
+"""`rotate`, `rollback` and the alert's "Rotate now" button.
+
+OpenClaw has no rotate command: replacing a setup-token means pasting a new one over the old, in
+plaintext, with the gateway briefly holding whatever the paste left. Here a rotation is the
+onboarding intake (same private session, same rules) aimed at an existing profile: the new secret
+becomes a new vault version and one `secrets apply` plan re-points the profile, so the gateway
+holds either the old working ref or the new one, never a gap. The version it replaced stays in the
+vault for the rollback window, so `rollback` is a plan pointing back at the old ref.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.access import Role
+from core.credential_writer import record_id
+from core.credentials import Kind
+from core.durations import parse_duration
+from core.gateway.plans import Plan, ProfileTarget
+from core.gateway.runner import GatewayError
+from core.grammar import Command
+from core.handlers.onboarding import open_intake
+from core.lifecycle import previous_version
+from core.replies import Field, Reply, Section, Severity
+from core.requests import Request, User
+
+if TYPE_CHECKING:
+    from core.chatops import ChatOps
+
+KIND_OF_TYPE = {"token": Kind.SETUP_TOKEN, "api_key": Kind.API_KEY}
+ONBOARDING_ACTIONS = ("onboard", "rotate")
+
+
+def handle_rotate(ops: "ChatOps", request: Request, command: Command) -> Reply:
+    agent = ops.gateway.require_agent(command.arg("agent"))
+    expires_in = command.flag("expires-in")
+    kind, refusal = _rotatable(ops, agent, command.arg("profile") or "", expires_in if isinstance(expires_in, str) else None)
+    if refusal:
+        return refusal
+    return open_intake(ops, request, request.user.key, agent, kind, command.arg("profile"),
+                       expires_in if isinstance(expires_in, str) else None, purpose="rotate")
+
+
+def _rotatable(ops: "ChatOps", agent: str, profile_id: str, expires_in: str | None) -> tuple[Kind | None, Reply | None]:
+    """The kind a replacement must have, or the reason this profile cannot be rotated here."""
+    snap = ops.gateway.status(agent, fresh=True)
+    profile = snap.profile(profile_id)
+    if profile is None:
+        return None, Reply.error("No such profile", f"Agent `{agent}` has no profile `{profile_id}`. "
+                                 f"It has: {', '.join(p.id for p in snap.profiles()) or 'none'}.")
+    if not profile.local:
+        owner = ops.gateway.agents()[0]
+        return None, Reply.error("Inherited profile", f"`{profile_id}` belongs to agent `{owner}`; rotate it there.",
+                                 hint=f"`rotate {profile_id} {owner}`")
+    kind = KIND_OF_TYPE.get(profile.type)
+    if kind is None:
+        return None, Reply.error("Cannot rotate", f"`{profile_id}` is a {profile.type} profile; only setup-tokens and API keys rotate here.")
+    if expires_in:
+        try:
+            parse_duration(expires_in)
+        except ValueError as exc:
+            return None, Reply.error("Cannot rotate", str(exc))
+        if kind is Kind.API_KEY:
+            return None, Reply.error("Cannot rotate", "`--expires-in` applies to setup-tokens only.")
+    return kind, None
+
+
+def handle_rollback(ops: "ChatOps", request: Request, command: Command) -> Reply:
+    agent = ops.gateway.require_agent(command.arg("agent"))
+    profile_id = command.arg("profile") or ""
+    rid = record_id(agent, profile_id)
+    current = ops.vault.current(rid)
+    if current is None:
+        return Reply.error("Nothing to roll back", f"`{profile_id}` of agent `{agent}` is not in this bot's vault.")
+    previous = previous_version(ops.vault, rid, ops.options.rollback_window_s)
+    if previous is None:
+        return Reply.error("Nothing to roll back", f"`{profile_id}` has no earlier version inside the rollback window "
+                           f"(v{current.version} is current).")
+    kind = Kind(previous.kind)
+    plan = Plan(ops.gateway.provider, [ProfileTarget(agent, profile_id, kind.openclaw_mode, previous.ref)])
+    try:
+        ops.gateway.apply_plan(plan)
+    except GatewayError as exc:
+        ops.store.audit(request.user.key, "rollback", "failed", agent=agent, profile_id=profile_id,
+                        fingerprint=previous.fingerprint, detail=str(exc)[:300])
+        return Reply.error("Not rolled back", f"The gateway did not accept the previous credential; it still uses v{current.version}. {exc}",
+                           code="gateway")
+    ops.vault.set_current(rid, previous.version)
+    verified, detail = ops.writer.verify(agent, profile_id, previous.ref)
+    ops.store.audit(request.user.key, "rollback", "rolled-back", agent=agent, profile_id=profile_id,
+                    fingerprint=previous.fingerprint, detail=f"v{current.version} → v{previous.version}")
+    return Reply(
+        title=f"{profile_id} of agent {agent} rolled back to v{previous.version}",
+        sections=[Section("Rolled back", fields=[
+            Field("Now", f"v{previous.version} {previous.fingerprint}"), Field("Was", f"v{current.version} {current.fingerprint}"),
+            Field("Gateway check", detail)], severity=Severity.OK if verified else Severity.WARNING)],
+        severity=Severity.OK if verified else Severity.WARNING)
+
+
+def act_rotate(ops: "ChatOps", request: Request, value: str) -> Reply:
+    """"Rotate now" on an expiring-token alert: open the intake in the DM of the admin who
+    onboarded the profile, or of another admin when that one is no longer an admin."""
+    agent, _, profile_id = value.partition("|")
+    kind, refusal = _rotatable(ops, agent, profile_id, None)
+    if refusal:
+        return refusal
+    target = rotation_admin(ops, request.user, agent, profile_id)
+    if target is None:
+        return Reply.error("No admin to ask", f"Nobody on {request.user.platform} is an admin who could paste the new credential.")
+    reply = open_intake(ops, request, target.key, agent, kind, profile_id, None, purpose="rotate")
+    if target.key != request.user.key:
+        reply.direct_user = target.id
+        reply.title = f"Rotation of {profile_id} started"
+        reply.text = f"I sent <@{target.id}> a DM to paste the replacement (they onboarded it, or are an admin)."
+    return reply
+
+
+def rotation_admin(ops: "ChatOps", presser: User, agent: str, profile_id: str) -> User | None:
+    """Who should paste the replacement: the last admin who stored this profile (audit log), if
+    they are still an admin on the presser's platform; else the presser if an admin; else the
+    first admin user listed in the policy for that platform."""
+    for row in ops.store.audit_rows(200):
+        if row.action in ONBOARDING_ACTIONS and row.agent == agent and row.profile_id == profile_id \
+                and row.result in ("stored", "stored-unverified", "rotated"):
+            platform, _, user_id = row.actor.partition(":")
+            candidate = User(platform, user_id)
+            if platform == presser.platform and ops.policy.role_of(candidate) >= Role.ADMIN:
+                return candidate
+            break
+    if ops.policy.role_of(presser) >= Role.ADMIN:
+        return presser
+    for key in sorted(ops.policy.admins):
+        platform, _, user_id = key.partition(":")
+        if platform == "slack" and user_id.startswith("S"):
+            continue  # a Slack user group, not a person with a DM
+        candidate = User(platform, user_id)
+        if platform == presser.platform and ops.policy.role_of(candidate) >= Role.ADMIN:
+            return candidate
+    return None
