@@ -79,7 +79,7 @@ class IncidentBook:
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if i.state == "open"]
 
-    def reconcile(self, problems: dict[str, dict], now: float | None = None, *, managed: tuple[str, ...] = ("profile", "exhausted", "expiry")) -> list[Change]:
+    def reconcile(self, problems: dict[str, dict], now: float | None = None, *, managed: tuple[str, ...] = ("profile", "exhausted", "expiry", "stuck", "failover")) -> list[Change]:
         """Bring the book in line with `problems` (keys whose prefix is in `managed`)."""
         now = time.time() if now is None else now
         changes: list[Change] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.gateway.status import AgentStatus
+from core.lifecycle_signals import kind_failovers, stuck_cooldowns
 
 
 @dataclass
@@ -45,6 +46,10 @@ def observe(statuses: dict[str, AgentStatus], now_ms: int, *, default_agent: str
                 "profiles": sorted(u.profile_id for u in downs),
                 "until": min((u.until for u in downs), default=now_ms),
             }
+        for stuck in stuck_cooldowns(snap):
+            obs.problems[f"stuck:{agent}/{stuck['profile']}"] = stuck
+        for failover in kind_failovers(snap, now_ms):
+            obs.problems[f"failover:{agent}/{failover['provider']}"] = failover
         for profile in snap.profiles():
             if not profile.expires_at or not profile.local and agent != default_agent:
                 continue

@@ -14,6 +14,8 @@ TITLES = {
     "expiring": "Token expiring",
     "expired": "Token expired",
     "gateway_unreachable": "Gateway unreachable",
+    "stuck_cooldown": "Cooldown outlived its until",
+    "failover_kind": "Failover onto another kind of credential",
 }
 
 

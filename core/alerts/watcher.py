@@ -140,4 +140,4 @@ class Watcher:
 
 def _managed(statuses: dict, results: dict) -> tuple[str, ...]:
     """Only resolve incidents of kinds whose data we actually saw; a failed agent keeps its own."""
-    return ("profile", "exhausted", "expiry") if len(statuses) == len(results) else ()
+    return ("profile", "exhausted", "expiry", "stuck", "failover") if len(statuses) == len(results) else ()

@@ -7,6 +7,7 @@ from core.durations import humanize
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus, Profile, now_ms
 from core.grammar import Command
+from core.lifecycle_signals import kind_failovers, stuck_cooldowns
 from core.handlers.alerts import open_incidents_section
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
 from core.requests import Request
@@ -77,6 +78,12 @@ def agent_section(ops: "ChatOps", snap: AgentStatus, at_ms: int) -> Section:
     for provider in snap.exhausted_providers(at_ms):
         severities.append(Severity.ERROR)
         lines.append(f"⛔ No available auth profile for {provider}: every profile is in cooldown or disabled.")
+    for stuck in stuck_cooldowns(snap):
+        severities.append(Severity.ERROR)
+        lines.append(f"⛔ {stuck['profile']}: {stuck['hint']}")
+    for failover in kind_failovers(snap, at_ms):
+        severities.append(Severity.WARNING)
+        lines.append(f"⚠️ Failover: {failover['message']}")
     for provider in snap.missing_providers:
         severities.append(Severity.ERROR)
         lines.append(f"⛔ No credentials for {provider}: run `onboard {snap.agent}`.")
