@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.fsutil import file_lock
 from core.gateway.config import GatewayConfig
+from core.gateway.config_writes import retry_conflicts, set_surviving
 from core.gateway.plans import ExecProvider, Plan
 from core.gateway.runner import CliRunner, GatewayError
 from core.gateway.status import AgentStatus, now_ms, parse_status
@@ -61,6 +63,11 @@ class Gateway:
     @property
     def config_path(self) -> Path:
         return self.runner.state_dir / "openclaw.json"
+
+    @property
+    def write_lock(self) -> Path:
+        """Serialises the bot's own writes to OpenClaw (kept in the bot's directory, not OpenClaw's)."""
+        return self.plan_dir / "gateway-writes"
 
     def config(self) -> GatewayConfig:
         return GatewayConfig.load(self.config_path)
@@ -170,7 +177,11 @@ class Gateway:
         with os.fdopen(fd, "w") as handle:
             json.dump(plan.to_dict(), handle, indent=1)
         try:
-            return self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json")
+            # The bot's writes go one at a time (two concurrent applies make OpenClaw refuse one),
+            # and a refusal because another writer changed the file first is retried.
+            with file_lock(self.write_lock):
+                return retry_conflicts(
+                    lambda: self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json"))
         finally:
             self.invalidate()
 
@@ -215,10 +226,15 @@ class Gateway:
     # -- non-secret config writes --------------------------------------------------------------
     def config_set(self, values: dict[str, Any]) -> None:
         """Set config paths in one `openclaw config set --batch-json` call (one backup, one write),
-        so OpenClaw's schema, backups and migrations apply."""
-        batch = [{"path": path, "value": value} for path, value in values.items()]
-        try:
+        so OpenClaw's schema, backups and migrations apply. OpenClaw takes no lock on the file, so
+        a write refused or undone by a concurrent writer is run again (see config_writes)."""
+        def run_set(pending: dict[str, Any]) -> None:
+            batch = [{"path": path, "value": value} for path, value in pending.items()]
             self.runner.run("config", "set", "--batch-json", json.dumps(batch))
+
+        try:
+            with file_lock(self.write_lock):
+                set_surviving(self.config_path, values, run_set)
         finally:
             self.invalidate()
 

@@ -1,0 +1,1 @@
+"""Benchmarks against the anchors in docs/benchmarks.md: `python -m bench` runs them all."""
