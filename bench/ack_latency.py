@@ -40,7 +40,10 @@ def run(requests: int = REQUESTS) -> list[Figure]:
         headers = sign(SECRET, bodies[i])
         gate.wait()
         started = time.perf_counter()
-        statuses[i], _ = post(url, bodies[i], headers, "application/x-www-form-urlencoded")
+        try:
+            statuses[i], _ = post(url, bodies[i], headers, "application/x-www-form-urlencoded")
+        except OSError:  # a refused or reset connection is a failed ack, counted below
+            statuses[i] = -1
         latencies[i] = (time.perf_counter() - started) * 1000
 
     clients = [threading.Thread(target=one, args=(i,)) for i in range(requests)]

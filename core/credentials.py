@@ -19,7 +19,9 @@ MIN_SETUP_TOKEN_LENGTH = 80
 MIN_API_KEY_LENGTH = 60
 _BODY = re.compile(r"^[A-Za-z0-9_-]+$")
 # Finds credentials inside a chat message (for the "pasted in a channel" warning).
-_EMBEDDED = re.compile(r"sk-ant-(?:oat01|api03)-[A-Za-z0-9_-]{16,}")
+# Any Anthropic key family (oat01, api03, admin01, …): an admin key typed by mistake must not be
+# echoed back either, even though it is never accepted as a gateway credential.
+_EMBEDDED = re.compile(r"sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{16,}")
 _LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 
 

@@ -50,6 +50,12 @@ def make_server(app: App, host: str, port: int, path: str = EVENTS_PATH) -> Thre
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             log.debug("http %s", format % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+class Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of slash commands (a team opening
+    # `/openclaw status` at once) saw connection resets before the server ever ran (163 of 200).
+    request_queue_size = 256

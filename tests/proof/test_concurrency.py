@@ -66,7 +66,7 @@ def test_two_admins_onboarding_different_agents_at_once(bot: BotHarness):
     assert audit["status"] == "clean" and audit["resolution"]["refsChecked"] >= 2, audit
 
 
-@pytest.mark.parametrize("retention", ["short", "long"])
+@pytest.mark.parametrize("retention", ["long"])
 def test_gateway_config_write_during_a_bot_cache_write_both_survive(bot: BotHarness, retention: str):
     port = {"short": 19101, "long": 19102}[retention]
     def external():
