@@ -33,8 +33,11 @@ def probe_profiles(runner: CliRunner, agent: str, provider: str = "anthropic", p
     params: dict[str, object] = {"provider": provider, "agentId": agent, "timeoutMs": timeout_ms}
     if profile_id:
         params["profileId"] = profile_id
+    # The CLI's own RPC timeout (10 s by default) must outlast the probe's, or a slow answer
+    # (a 429 the gateway retries) looks like a dead gateway.
+    call_timeout_ms = timeout_ms * 3 + 10_000
     doc = runner.json("gateway", "call", "models.probe", "--json", "--params", json.dumps(params),
-                      timeout=max(runner.timeout, timeout_ms / 1000 * 3 + 30))
+                      "--timeout", str(call_timeout_ms), timeout=max(runner.timeout, call_timeout_ms / 1000 + 30))
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise CliGarbled("`openclaw gateway call models.probe` returned a document without `results`.")
     return [ProbeOutcome(profile_id=str(r.get("profileId", "")), status=str(r.get("status", "unknown")),

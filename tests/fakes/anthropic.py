@@ -1,8 +1,9 @@
 """A loopback fake of the Anthropic Messages API.
 
 OpenClaw (in `openclaw agent --local` turns) and the bot's probe talk to it instead of Anthropic.
-Each `/v1/messages` answer is taken from `mode`: "ok", "rate_limit" (429), "auth" (401) or
-"billing" (400 credit balance too low), the error bodies OpenClaw classifies. Requests are
+Each `/v1/messages` answer is taken from `mode`: "ok" (streamed when asked), "rate_limit" (429,
+which OpenClaw retries for ~2.5 min), "usage_limit" (429 for a weekly limit, not retried), "auth"
+(401) or "billing" (400 credit balance too low), the error bodies OpenClaw classifies. Requests are
 recorded with their auth header's fingerprint only, so a recorded request never holds a secret.
 """
 from __future__ import annotations
@@ -16,6 +17,9 @@ from core.credentials import fingerprint
 
 ERRORS = {
     "rate_limit": (429, {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}}),
+    # A long-window limit (subscription usage): OpenClaw does not retry it, so the answer is quick.
+    "usage_limit": (429, {"type": "error", "error": {"type": "rate_limit_error",
+                                                     "message": "You have reached your weekly usage limit."}}),
     "auth": (401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
     "billing": (400, {"type": "error", "error": {"type": "invalid_request_error",
                                                  "message": "Your credit balance is too low to access the Anthropic API."}}),
@@ -46,7 +50,7 @@ class FakeAnthropic:
                 key = self.headers.get("x-api-key") or self.headers.get("authorization", "").removeprefix("Bearer ")
                 return key
 
-            def _send(self, status: int, body: dict, stream: bool = False) -> None:
+            def _send(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -66,14 +70,38 @@ class FakeAnthropic:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
-                self.rfile.read(length)
+                body = json.loads(self.rfile.read(length) or b"{}")
                 key = self._credential()
                 fake.seen.append(Seen("POST", self.path, fingerprint(key) if key else ""))
                 if fake.mode in ERRORS:
                     return self._send(*ERRORS[fake.mode])
+                if body.get("stream"):
+                    return self._stream()
                 self._send(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
                                  "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
                                  "usage": {"input_tokens": 1, "output_tokens": 1}})
+
+            def _stream(self) -> None:
+                """The Messages API's server-sent events for a one-word answer (OpenClaw streams)."""
+                events = [
+                    ("message_start", {"type": "message_start", "message": {
+                        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
+                        "content": [], "stop_reason": None, "usage": {"input_tokens": 1, "output_tokens": 0}}}),
+                    ("content_block_start", {"type": "content_block_start", "index": 0,
+                                             "content_block": {"type": "text", "text": ""}}),
+                    ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                             "delta": {"type": "text_delta", "text": "ok"}}),
+                    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                                       "usage": {"output_tokens": 1}}),
+                    ("message_stop", {"type": "message_stop"}),
+                ]
+                data = "".join(f"event: {name}\ndata: {json.dumps(doc)}\n\n" for name, doc in events).encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
