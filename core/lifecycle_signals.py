@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from core.gateway.status import AgentStatus
 
+# `models status` takes ~3 s; an entry whose `until` passed during the call itself is not stuck.
+STUCK_GRACE_MS = 15_000
 STUCK_ADVICE = ("check `openclaw models status --json` auth.unusableProfiles; "
                 "add another Anthropic profile or wait for cooldown")
 KIND_LABEL = {"token": "subscription setup-token", "api_key": "API key (billed per token)"}
@@ -22,7 +24,7 @@ def stuck_cooldowns(snap: AgentStatus) -> list[dict]:
     """Unusable entries the gateway still reports although their `until` had passed."""
     return [{"kind": "stuck_cooldown", "profile": u.profile_id, "reason": u.reason, "until": u.until,
              "agent": snap.agent, "hint": f"Still {u.kind} after its until passed: {STUCK_ADVICE}."}
-            for u in snap.unusable if u.until <= snap.taken_at_ms]
+            for u in snap.unusable if u.until + STUCK_GRACE_MS <= snap.taken_at_ms]
 
 
 def kind_failovers(snap: AgentStatus, at_ms: int) -> list[dict]:
