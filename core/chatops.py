@@ -116,6 +116,11 @@ class ChatOps:
     def submit_secret(self, request: Request, session_id: str | None, text: str) -> Reply:
         return self._guarded(lambda: onboarding.submit_secret(self, request, session_id, text), "secret")
 
+    def precheck_secret(self, request: Request, session_id: str | None, text: str) -> Reply | None:
+        """The refusal `submit_secret` would give, without storing anything or calling the gateway,
+        so a modal can show a format error in place before it closes; None when it would proceed."""
+        return onboarding.precheck_secret(self, request, session_id, text)
+
     def inspect_message(self, request: Request) -> Reply | None:
         """A plain message (not a slash command). Returns None when the bot should stay quiet."""
         found = find_embedded(request.text)

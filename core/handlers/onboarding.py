@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from core.access import Role
 from core.credential_writer import DEFAULT_PROFILE, CredentialWriteFailed
-from core.credentials import CredentialRejected, Kind, classify, find_embedded
+from core.credentials import Credential, CredentialRejected, Kind, classify, find_embedded
 from core.durations import parse_duration
-from core.grammar import Command, parse
+from core.grammar import Command, GrammarError, parse
 from core.replies import Action, Field, Prompt, Reply, Section, Severity
 from core.requests import Request
 from core.store import Session
@@ -116,7 +116,11 @@ def act_method(ops: "ChatOps", request: Request, value: str) -> Reply:
 
 def act_start(ops: "ChatOps", request: Request, value: str) -> Reply:
     """A "Rotate now"/"Onboard" button: start the flow as if the command had been typed."""
-    return ops.handle(Request(request.user, request.place, value)) if parse(value).verb.name in ("onboard", "paste-token") \
+    try:  # the value comes back from the chat platform: a forged one must get a refusal, not a traceback
+        verb = parse(value).verb.name
+    except GrammarError:
+        verb = ""
+    return ops.handle(Request(request.user, request.place, value)) if verb in ("onboard", "paste-token") \
         else Reply.error("Unknown action", "That button does not start onboarding.")
 
 
@@ -135,7 +139,10 @@ def _own_open_session(ops: "ChatOps", request: Request, session_id: str | None) 
     return session, None
 
 
-def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text: str) -> Reply:
+def _accept(ops: "ChatOps", request: Request, session_id: str | None,
+            text: str) -> tuple[Session, Credential] | Reply:
+    """Every check a paste must pass before anything is written; a refusal is a Reply (and a
+    rejected format is audited). Cheap: no gateway call, so adapters can run it before their ack."""
     if not request.place.kind.private:
         return ops.burned(request, find_embedded(text) or ["(unrecognised)"])
     session, refusal = _own_open_session(ops, request, session_id)
@@ -145,14 +152,27 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
         return Reply.error("Choose a credential type first", "Pick API key or setup-token, then paste.")
     if ops.role_of(request) < Role.ADMIN:
         return Reply.error("Not allowed", "Only admins can store credentials.", code="denied")
-    kind = Kind(session.method)
-    action = session.options.get("purpose") or "onboard"
     try:
-        credential = classify(text, expected=kind)
+        return session, classify(text, expected=Kind(session.method))
     except CredentialRejected as exc:
-        ops.store.audit(request.user.key, action, "rejected", agent=session.agent,
+        ops.store.audit(request.user.key, session.options.get("purpose") or "onboard", "rejected", agent=session.agent,
                         profile_id=session.profile_id or "", detail=str(exc)[:200])
         return Reply.error("Not stored", str(exc), hint="The session is still open: paste again.", code="rejected")
+
+
+def precheck_secret(ops: "ChatOps", request: Request, session_id: str | None, text: str) -> Reply | None:
+    """The refusal a paste would get, or None when it would go on to be stored."""
+    accepted = _accept(ops, request, session_id, text)
+    return accepted if isinstance(accepted, Reply) else None
+
+
+def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text: str) -> Reply:
+    accepted = _accept(ops, request, session_id, text)
+    if isinstance(accepted, Reply):
+        return accepted
+    session, credential = accepted
+    kind = credential.kind
+    action = session.options.get("purpose") or "onboard"
     profile_id = session.profile_id or DEFAULT_PROFILE[kind]
     probe_note = ""
     if ops.prober is not None:
