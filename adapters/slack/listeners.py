@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from threading import Lock
 from typing import Any, Callable
 
@@ -24,7 +25,7 @@ from adapters.slack import render
 from adapters.slack.identity import Directory
 from adapters.slack.logs import library_logger
 from core.chatops import ChatOps
-from core.credentials import CredentialRejected, Kind, classify
+from core.credentials import Kind
 from core.replies import Reply, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
@@ -32,6 +33,7 @@ log = library_logger(__name__)  # this module handles pasted text: same redactio
 
 PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
 BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")
+WORKERS = 16  # core work after the ack; status calls share one gateway snapshot, so more would not help
 
 
 def retry_handlers() -> list:
@@ -66,6 +68,19 @@ class SlackAdapter:
         self.command = command
         self.wire_logger = wire_logger or log
         self.seen = SeenEvents()
+        # Bolt runs listeners on a small pool (10 threads) and answers Slack only when `ack()` is
+        # called; work done after the ack would keep that thread, and a burst of commands would
+        # then wait past Slack's 3 s. So listeners ack and hand the slow part to this pool.
+        self.work = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="slack-work")
+
+    def later(self, job: Callable[..., None], *args: Any) -> None:
+        """Run `job` after the ack, off Bolt's threads; a crash is logged, never lost silently."""
+        def run() -> None:
+            try:
+                job(*args)
+            except Exception:  # noqa: BLE001 - jobs report to the user themselves; this is the last net
+                log.exception("Slack job failed")
+        self.work.submit(run)
 
     def register(self, app: App) -> None:
         app.middleware(self._drop_retried_events)
@@ -91,6 +106,9 @@ class SlackAdapter:
     # -- slash command ---------------------------------------------------------------------------
     def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
+        self.later(self._run_command, body)
+
+    def _run_command(self, body: dict[str, Any]) -> None:
         user = self._user(body["user_id"], body.get("user_name", ""))
         respond = self._responder(body.get("response_url", ""))
         try:
@@ -117,6 +135,9 @@ class SlackAdapter:
         if core_action == PASTE_ACTION:
             self.open_secret_modal(body, value)
             return
+        self.later(self._run_button, body, core_action, value)
+
+    def _run_button(self, body: dict[str, Any], core_action: str, value: str) -> None:
         user = self._user(body["user"]["id"], body["user"].get("username", ""))
         respond = self._responder(body.get("response_url", ""))
         try:
@@ -148,25 +169,25 @@ class SlackAdapter:
         text = (((view.get("state") or {}).get("values") or {}).get(render.SECRET_BLOCK) or {}) \
             .get(render.SECRET_INPUT, {}).get("value") or ""
         request = Request(user, Place(PlaceKind.MODAL, view.get("id", "")), "")
-        session = self.chatops.store.session(session_id)
-        expected = Kind(session.method) if session and session.method else None
-        try:
-            classify(text, expected=expected)
-        except CredentialRejected:
-            reply = self.chatops.submit_secret(request, session_id, text)
-            if reply.failed and reply.code == "rejected":
-                ack(response_action="errors", errors={render.SECRET_BLOCK: render.clip(reply.text, 2000)})
-                return
+        refusal = self.chatops.precheck_secret(request, session_id, text)
+        if refusal is not None and refusal.code == "rejected":
+            ack(response_action="errors", errors={render.SECRET_BLOCK: render.clip(refusal.text, 2000)})
+            return
+        if refusal is not None:
             ack()
-            self.post_dm(user.id, reply)
+            self.later(self.post_dm, user.id, refusal)
             return
         ack(response_action="update", view=render.progress_modal(
             "Checking and storing the credential with the gateway. The result will arrive in your DM "
             "with the bot in a few seconds; you can close this window."))
+        self.later(self._store_secret, request, session_id, text)
+
+    def _store_secret(self, request: Request, session_id: str, text: str) -> None:
+        user_id = request.user.id
         try:
-            self.post_dm(user.id, self.chatops.submit_secret(request, session_id, text))
+            self.post_dm(user_id, self.chatops.submit_secret(request, session_id, text))
         except Exception as exc:  # noqa: BLE001
-            self._fail(exc, lambda r: self.post_dm(user.id, r))
+            self._fail(exc, lambda r: self.post_dm(user_id, r))
 
     # -- messages --------------------------------------------------------------------------------
     def on_message(self, event: dict[str, Any]) -> None:
@@ -174,6 +195,9 @@ class SlackAdapter:
         only speaks up when a credential was posted there."""
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return
+        self.later(self._run_message, event)
+
+    def _run_message(self, event: dict[str, Any]) -> None:
         user_id, channel = event.get("user", ""), event.get("channel", "")
         if not user_id:
             return
