@@ -115,7 +115,9 @@ class ChatOpsClient(discord.Client):
 
     async def deliver(self, interaction: discord.Interaction, reply: Reply, *, ephemeral: bool) -> None:
         """Finish a deferred interaction: the first page edits the original response (ending the
-        spinner), further pages are follow-ups with the same visibility."""
+        spinner), further pages are follow-ups with the same visibility. A reply meant for a DM
+        (`Reply.direct`) goes to the requester's DM, or to `direct_user`'s when core names another
+        admin (a "Rotate now" pressed in a channel)."""
         messages = render.pages(reply)
         view = render.view(reply.actions)
         for number, embeds in enumerate(messages):
@@ -124,6 +126,18 @@ class ChatOpsClient(discord.Client):
                 await interaction.edit_original_response(content=render.content(reply), embeds=embeds, **extra)
             else:
                 await interaction.followup.send(embeds=embeds, ephemeral=ephemeral, **extra)
+        if reply.direct is not None:
+            await self.send_direct(interaction, reply)
+
+    async def send_direct(self, interaction: discord.Interaction, reply: Reply) -> None:
+        try:
+            user = await self.fetch_user(int(reply.direct_user)) if reply.direct_user else interaction.user
+            dm = await user.create_dm()
+            await dm.send(embeds=render.reply_embeds(reply.direct), **self._view_kw(reply.direct))
+        except (discord.Forbidden, discord.NotFound, ValueError):
+            await interaction.followup.send(
+                "I could not send that DM (privacy settings block DMs from this server, or the user is gone).",
+                ephemeral=True)
 
     async def fail(self, interaction: discord.Interaction, error: BaseException, what: str) -> None:
         log.error("Discord %s failed: %s", what, type(error).__name__, exc_info=error)

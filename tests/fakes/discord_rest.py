@@ -164,6 +164,8 @@ class FakeDiscord:
             data = self._message("0", r.json)
         elif parts[0] == "applications" and parts[-1] == "commands" and r.method == "PUT":
             data = [dict(c, id=str(next(self._ids)), application_id=APP_ID, version="1") for c in r.json]
+        elif parts[0] == "users" and len(parts) == 2 and parts[1].isdigit():
+            data = {"id": parts[1], "username": "someone", "discriminator": "0", "avatar": None}
         elif r.path == "/users/@me/channels":
             data = {"id": str(next(self._ids)), "type": 1, "recipients": [{"id": r.json["recipient_id"],
                     "username": "someone", "discriminator": "0", "avatar": None}]}
