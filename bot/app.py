@@ -79,7 +79,7 @@ def build(settings: Settings) -> Components:
     store = Store(settings.state_db)
     prober = Prober(settings.anthropic_base_url) if settings.probe else None
     alerts = AlertCenter(store, Outbox({}), flap_window_s=settings.flap_window_s)
-    watcher = Watcher(gateway, alerts, poll_s=settings.watch_poll_s, open_interval_s=settings.watch_interval_s,
+    watcher = Watcher(gateway, alerts, poll_s=settings.watch_poll_s, retry_s=settings.watch_interval_s,
                       resync_s=settings.watch_resync_s, expiry_lead_s=settings.expiry_lead_s,
                       unreachable_after=settings.unreachable_after)
     chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober, alerts=alerts,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.gateway.status import AgentStatus
-from core.lifecycle_signals import kind_failovers, stuck_cooldowns
+from core.lifecycle_signals import STUCK_GRACE_MS, kind_failovers, stuck_cooldowns
 
 
 @dataclass
@@ -38,7 +38,7 @@ def observe(statuses: dict[str, AgentStatus], now_ms: int, *, default_agent: str
                 "hint": u.recovery_hint, "agents": [],
             })
             entry["agents"] = sorted({*entry["agents"], agent})
-            obs.deadlines.append(u.until)
+            obs.deadlines.extend((u.until, u.until + STUCK_GRACE_MS + 1000))  # recovered, or stuck
         for provider in snap.exhausted_providers(now_ms):
             downs = [u for u in snap.live_unusable(now_ms) if u.provider in (provider, "")]
             obs.problems[f"exhausted:{agent}/{provider}"] = {

@@ -5,9 +5,13 @@ seconds would eat the host. Every change of auth state that matters is a write b
 `openclaw.json` or to an agent's SQLite store (and its WAL), so the watcher stat()s those files
 every `poll_s` (microseconds) and takes snapshots only when:
 - the files' size/mtime changed (a cooldown was recorded, a profile was written);
-- a known deadline passed (a cooldown's `until`, an expiry threshold) — recovery is time passing;
-- an incident is open (every `open_interval_s`, default 15 s, to follow it closely);
+- a known deadline passed (a cooldown's `until`, the moment it would count as stuck, an expiry
+  threshold) — recovery is time passing, and every escalation is a file write;
+- the gateway is failing (every `retry_s`, default 15 s, until it answers again);
 - `resync_s` (default 1 h) passed without any of those, as a safety net.
+An open incident alone does not trigger snapshots: with 10 agents a snapshot costs ~22 CPU s, so
+following an incident every 15 s would take more than a core, and it would learn nothing the
+files and deadlines do not already say.
 """
 from __future__ import annotations
 
@@ -31,12 +35,12 @@ CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotate
 
 
 class Watcher:
-    def __init__(self, gateway: Gateway, center: AlertCenter, *, poll_s: float = 1.0, open_interval_s: float = 15.0,
+    def __init__(self, gateway: Gateway, center: AlertCenter, *, poll_s: float = 1.0, retry_s: float = 15.0,
                  resync_s: float = 3600.0, expiry_lead_s: float = 7 * 86400, unreachable_after: int = 3):
         self.gateway = gateway
         self.center = center
         self.poll_s = poll_s
-        self.open_interval_s = open_interval_s
+        self.retry_s = retry_s
         self.resync_s = resync_s
         self.expiry_lead_ms = int(expiry_lead_s * 1000)
         self.unreachable_after = unreachable_after
@@ -55,7 +59,7 @@ class Watcher:
         if self._deadline_ms is not None and now * 1000 >= self._deadline_ms:
             return True
         since = now - self._last_snapshot
-        if (self.center.open_incidents() or self.failures) and since >= self.open_interval_s:
+        if self.failures and since >= self.retry_s:
             return True
         return since >= self.resync_s
 
