@@ -2,17 +2,25 @@
 Slack HTTP mode, while a status refresh (a real `openclaw models status`) is in flight.
 
 Measured: wall time from sending each request to its HTTP 200 (Slack gives up after 3,000 ms).
-The clients run in this process on the same 2 cores as the bot, so the figures include their cost.
+The clients run in a separate process (bench/ack_clients.py) on the same 2 cores, so they compete
+for CPU but not for the bot's interpreter lock.
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 from adapters.slack.app import create
 from bench.common import Figure, bot_on, home_with, percentile, under
-from tests.fakes.slack import FakeSlack, post, sign
+from tests.fakes.slack import FakeSlack, sign
+
+ROOT = Path(__file__).resolve().parent.parent
 
 REQUESTS = 200
 SECRET = "bench-signing-secret"
@@ -32,29 +40,17 @@ def run(requests: int = REQUESTS) -> list[Figure]:
         "command": "/openclaw", "text": "status", "response_url": fake.response_url(f"r{i}"),
         "trigger_id": f"t{i}", "api_app_id": "A1"}) for i in range(requests)]
     refresh = threading.Thread(target=lambda: harness.parts.gateway.statuses(fresh=True))
-    latencies: list[float] = [0.0] * requests
-    statuses: list[int] = [0] * requests
-    gate = threading.Barrier(requests + 1)
-
-    def one(i: int) -> None:
-        headers = sign(SECRET, bodies[i])
-        gate.wait()
-        started = time.perf_counter()
-        try:
-            statuses[i], _ = post(url, bodies[i], headers, "application/x-www-form-urlencoded")
-        except OSError:  # a refused or reset connection is a failed ack, counted below
-            statuses[i] = -1
-        latencies[i] = (time.perf_counter() - started) * 1000
-
-    clients = [threading.Thread(target=one, args=(i,)) for i in range(requests)]
-    for c in clients:
-        c.start()
+    job = Path(tempfile.mkdtemp(prefix="ack-bench-")) / "job.json"
+    job.write_text(json.dumps({"url": url, "requests": [{"body": b, "headers": sign(SECRET, b)} for b in bodies]}))
+    clients = subprocess.Popen([sys.executable, "-m", "bench.ack_clients", str(job)], cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    time.sleep(2.0)  # the client process is up and its threads wait at the gate
     refresh.start()
     time.sleep(0.5)  # the CLI is now starting up: the refresh is in flight
     in_flight = refresh.is_alive()
-    gate.wait()
-    for c in clients:
-        c.join(timeout=60)
+    out, _ = clients.communicate("go\n", timeout=120)
+    result = json.loads(out.strip().splitlines()[-1])
+    statuses, latencies = result["statuses"], result["latencies_ms"]
     refresh.join(timeout=120)
     try:  # the replies themselves are not what is measured; give them a bounded time to land
         fake.wait_for(lambda f: len([c for c in f.calls if "/respond/r" in c.path]) >= requests, timeout=60)

@@ -66,6 +66,7 @@ def one_sample() -> tuple[float, float]:
     posted = time.time()
     stop.set()
     watcher.stop()
+    harness.parts.alerts.outbox.drain(30)  # the rest of the incident's messages, before the fake goes
     recorded_ms = last_failure_ms(harness.state_dir)
     anthropic.stop()
     fake.close()

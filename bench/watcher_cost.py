@@ -68,7 +68,7 @@ def run(window_s: float = WINDOW_S) -> list[Figure]:
     arithmetic = (f"idle {m['idle_cpu']:.3f} s CPU over {m['window']:.0f} s (poll {m['poll']:g} s, "
                   f"{m['extra_snapshots']} snapshots) → {idle_per_hour:.1f} s/h; one round of {m['agents']} agents "
                   f"= {m['round_cpu']:.1f} s CPU ({m['round_wall']:.1f} s wall) × {rounds_per_hour:g}/h; "
-                  f"total {per_hour:.1f} s/h = {share:.2f} % of a core. While an incident is open "
-                  f"(a round every 15 s) it is {(idle_per_hour + m['round_cpu'] * 240) / 36:.0f} % — by design, for minutes")
+                  f"total {per_hour:.1f} s/h = {share:.2f} % of a core; each file change or deadline adds one round "
+                  f"({m['round_cpu']:.1f} s)")
     return [Figure("watcher", f"CPU per hour, {m['agents']} agents, defaults", per_hour, "s/h", "≤ 72 s/h (2 % of a core)",
                    72 / per_hour if per_hour else float("inf"), per_hour <= 72, arithmetic)]

@@ -81,8 +81,11 @@ def create(parts: Components) -> SlackBot:
     wire = library_logger()
     client = WebClient(token=settings.get("SLACK_BOT_TOKEN"), base_url=settings.get("SLACK_API_URL", DEFAULT_API_URL),
                        retry_handlers=retry_handlers(), logger=wire)
+    # process_before_response: listeners ack at once and hand the work to the adapter's own pool,
+    # so running them in the request thread answers Slack sooner than Bolt's default, which runs
+    # them on its pool and polls for the ack every 10 ms.
     app = App(client=client, logger=wire, signing_secret=settings.get("SLACK_SIGNING_SECRET") or None,
-              request_verification_enabled=mode == "http", process_before_response=False)
+              request_verification_enabled=mode == "http", process_before_response=True)
     policy = parts.chatops.policy
     directory = Directory(client, groups_wanted=group_ids_in(policy.admins | policy.operators | policy.viewers))
     adapter = SlackAdapter(parts.chatops, client, directory, command=settings.get("SLACK_COMMAND", "/openclaw"),

@@ -33,7 +33,7 @@ log = library_logger(__name__)  # this module handles pasted text: same redactio
 
 PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
 BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")
-WORKERS = 16  # core work after the ack; status calls share one gateway snapshot, so more would not help
+WORKERS = 8  # few: every runnable worker takes interpreter-lock slices from the threads that must ack
 
 
 def retry_handlers() -> list:

@@ -58,6 +58,7 @@ class Gateway:
         self._cache: dict[str, tuple[tuple, AgentStatus]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._config: tuple[tuple, GatewayConfig] | None = None
 
     # -- config ------------------------------------------------------------------------------
     @property
@@ -70,7 +71,19 @@ class Gateway:
         return self.plan_dir / "gateway-writes"
 
     def config(self) -> GatewayConfig:
-        return GatewayConfig.load(self.config_path)
+        """The parsed config, re-read only when the file's size or mtime changed: json5 parses in
+        pure Python (milliseconds), and one status reply asks for the config several times."""
+        try:
+            st = self.config_path.stat()
+            stamp: tuple = (st.st_size, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = ()
+        cached = self._config
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        config = GatewayConfig.load(self.config_path)
+        self._config = (stamp, config)
+        return config
 
     def agents(self) -> list[str]:
         return self.config().agents()
