@@ -54,13 +54,19 @@ def title(r: Captured) -> str:
     return r.json["content"] or r.json["embeds"][0]["title"]
 
 
+async def first_alert(rig) -> tuple[AlertCenter, Captured]:
+    """`alerts here`, then one cooldown incident posted: the set-up of the button tests."""
+    center = await alerts_here(rig)
+    publish(center, {KEY: cooldown("anthropic:default")})
+    await drained(center)
+    (post,) = creates(rig)
+    return center, post
+
+
 def test_one_incident_is_posted_acknowledged_escalated_replied_to_and_resolved(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
-            center = await alerts_here(rig)
-            publish(center, {KEY: cooldown("anthropic:default")})
-            await drained(center)
-            (post,) = creates(rig)
+            center, post = await first_alert(rig)
             (message_id,) = rig.fake.messages
             assert center.book.incidents[KEY].refs[f"discord:{p.CHANNEL}"] == f"{p.CHANNEL}/{message_id}"
             ack = next(c for row in post.json["components"] for c in row["components"]
@@ -157,10 +163,7 @@ def test_without_read_message_history_a_note_is_a_plain_message(discord_bot):
 def test_snooze_button_on_an_alert(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
-            center = await alerts_here(rig)
-            publish(center, {KEY: cooldown("anthropic:default")})
-            await drained(center)
-            (post,) = creates(rig)
+            center, post = await first_alert(rig)
             snooze = next(c for row in post.json["components"] for c in row["components"] if c["label"] == "Snooze 1 h")
             press = p.button(admin(), snooze["custom_id"], post.json["components"])
             answer = await rig.interact(press, rig.original_edit(press))
