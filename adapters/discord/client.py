@@ -56,6 +56,24 @@ def place_of(channel_id: int | None, in_guild: bool) -> Place:
     return Place(PlaceKind.CHANNEL if in_guild else PlaceKind.DM, str(channel_id or ""))
 
 
+UNCLAIMED_AFTER_S = 1.5  # Discord invalidates an interaction not answered within 3 s
+
+
+def refusal_for(error: BaseException) -> Reply | None:
+    """A clear answer for what discord.py rejects before our handler runs, else None (a real fault).
+
+    A signature mismatch means Discord's copy of the command differs from this bot's (just after an
+    upgrade, until the changed tree is synced) or the payload was forged; a transformer error is an
+    option value of the wrong type or outside its choices."""
+    if isinstance(error, app_commands.CommandSignatureMismatch):
+        return Reply.error("This command is out of date",
+                           "Discord's copy of `/openclaw` differs from this bot's: it is being updated. Reload "
+                           "Discord (Ctrl+R) and try again.", code="parse")
+    if isinstance(error, app_commands.TransformerError):
+        return Reply.error("That option value is not valid", "Pick a value from the list Discord offers.", code="parse")
+    return None
+
+
 class SecretModal(discord.ui.Modal):
     """The secure paste form: only the bot sees what is typed here."""
 
@@ -68,6 +86,7 @@ class SecretModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=render._cut(label, 45) or "Credential", component=self.secret))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        self.bot.claimed[interaction.id] = True
         # The write (vault, secrets plan, gateway check) takes ~10 s: defer first, privately.
         await interaction.response.defer(ephemeral=True, thinking=True)
         request = Request(user_of(interaction.user), Place(PlaceKind.MODAL, str(interaction.channel_id or "")), "")
@@ -82,6 +101,8 @@ class SecretModal(discord.ui.Modal):
 
 class ChatOpsClient(discord.Client):
     def __init__(self, parts: Components, config: DiscordConfig, **options: Any) -> None:
+        # Interactions a handler of ours took on (popped by the on_interaction safety net).
+        self.claimed: dict[int, bool] = {}
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True
@@ -140,8 +161,10 @@ class ChatOpsClient(discord.Client):
                 ephemeral=True)
 
     async def fail(self, interaction: discord.Interaction, error: BaseException, what: str) -> None:
-        log.error("Discord %s failed: %s", what, type(error).__name__, exc_info=error)
-        reply = Reply.error("Something went wrong", f"`{what}` failed; the bot log has the details.", code="internal")
+        reply = refusal_for(error)
+        if reply is None:
+            log.error("Discord %s failed: %s", what, type(error).__name__, exc_info=error)
+            reply = Reply.error("Something went wrong", f"`{what}` failed; the bot log has the details.", code="internal")
         try:
             if interaction.response.is_done():
                 await interaction.edit_original_response(content=None, embeds=render.reply_embeds(reply), view=None)
@@ -149,6 +172,25 @@ class ChatOpsClient(discord.Client):
                 await interaction.response.send_message(embeds=render.reply_embeds(reply), ephemeral=True)
         except discord.HTTPException:
             log.warning("could not report the failure of %s to Discord", what)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """The safety net: a press or form nothing claimed (a forged custom id, a button from an
+        older release, a secret form submitted after a restart: forms live in memory) would leave
+        the user with "This interaction failed". Every handler of ours answers or defers within
+        milliseconds, so one still unanswered after UNCLAIMED_AFTER_S gets a clear reply in time."""
+        if interaction.type not in (discord.InteractionType.component, discord.InteractionType.modal_submit):
+            return
+        await asyncio.sleep(UNCLAIMED_AFTER_S)
+        if self.claimed.pop(interaction.id, False) or interaction.response.is_done():
+            return
+        what = "form" if interaction.type is discord.InteractionType.modal_submit else "button"
+        reply = Reply.error(f"This {what} has expired",
+                            f"The bot no longer knows this {what} (it restarted, or the {what} is from an older "
+                            "version). Nothing was stored; start again with `/openclaw`.", code="session")
+        try:
+            await interaction.response.send_message(embeds=render.reply_embeds(reply), ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not answer an unclaimed %s", what)
 
     async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await self.fail(interaction, getattr(error, "original", error), "command")
@@ -195,6 +237,7 @@ class ChatOpsClient(discord.Client):
 
     # -- buttons -------------------------------------------------------------------------------
     async def on_action(self, interaction: discord.Interaction, action: str, value: str) -> None:
+        self.claimed[interaction.id] = True  # answered below, however long core takes
         if action == PASTE:  # must be the first response: a modal cannot follow a defer
             session = self.parts.store.session(value)
             label = f"{session.method} for agent {session.agent}" if session and session.method else "Credential"
