@@ -7,6 +7,7 @@ Remaining cooldown time is recomputed from `until`, so a cached snapshot still c
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -15,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from core.fsutil import file_lock
 from core.gateway.config import GatewayConfig
@@ -179,6 +180,17 @@ class Gateway:
                 results[agent] = res
         return {a: results[a] for a in agents}
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Every write to OpenClaw goes through here: one at a time (OpenClaw takes no lock, and
+        refuses a write when the file changed since it loaded it), then the snapshot cache is
+        dropped, also when the write failed half-way."""
+        try:
+            with file_lock(self.write_lock):
+                yield
+        finally:
+            self.invalidate()
+
     def invalidate(self) -> None:
         self._cache.clear()
 
@@ -189,22 +201,15 @@ class Gateway:
         fd, path = tempfile.mkstemp(prefix="plan-", suffix=".json", dir=self.plan_dir)
         with os.fdopen(fd, "w") as handle:
             json.dump(plan.to_dict(), handle, indent=1)
-        try:
-            # The bot's writes go one at a time (two concurrent applies make OpenClaw refuse one),
-            # and a refusal because another writer changed the file first is retried.
-            with file_lock(self.write_lock):
-                return retry_conflicts(
-                    lambda: self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json"))
-        finally:
-            self.invalidate()
+        with self._writing():
+            return retry_conflicts(lambda: self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json"))
 
     def set_token_expiry(self, agent: str, profile_id: str, expires_in: str) -> None:
         """Give a token profile an `expires` (only paste-token can); the caller re-applies the ref."""
-        try:
-            self.runner.run("models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", profile_id,
-                            "--expires-in", expires_in, "--agent", agent, stdin=PLACEHOLDER_TOKEN + "\n")
-        finally:
-            self.invalidate()
+        with self._writing():
+            retry_conflicts(lambda: self.runner.run(
+                "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", profile_id,
+                "--expires-in", expires_in, "--agent", agent, stdin=PLACEHOLDER_TOKEN + "\n"))
 
     def audit(self) -> AuditReport:
         doc = self.runner.json("secrets", "audit", "--allow-exec", "--json")
@@ -218,23 +223,18 @@ class Gateway:
         )
 
     def logout(self, agent: str, profile_id: str) -> None:
-        try:
-            self.runner.run("models", "auth", "logout", profile_id, "--agent", agent, "--yes")
-        finally:
-            self.invalidate()
+        with self._writing():
+            retry_conflicts(lambda: self.runner.run("models", "auth", "logout", profile_id, "--agent", agent, "--yes"))
 
     def order(self, agent: str, provider: str = "anthropic") -> list[str] | None:
         doc = self.runner.json("models", "auth", "order", "get", "--agent", agent, "--provider", provider, "--json")
         return doc.get("order")
 
     def set_order(self, agent: str, profile_ids: list[str], provider: str = "anthropic") -> None:
-        try:
-            if profile_ids:
-                self.runner.run("models", "auth", "order", "set", "--agent", agent, "--provider", provider, *profile_ids)
-            else:
-                self.runner.run("models", "auth", "order", "clear", "--agent", agent, "--provider", provider)
-        finally:
-            self.invalidate()
+        args = ("set", "--agent", agent, "--provider", provider, *profile_ids) if profile_ids \
+            else ("clear", "--agent", agent, "--provider", provider)
+        with self._writing():
+            self.runner.run("models", "auth", "order", *args)
 
     # -- non-secret config writes --------------------------------------------------------------
     def config_set(self, values: dict[str, Any]) -> None:
@@ -245,26 +245,19 @@ class Gateway:
             batch = [{"path": path, "value": value} for path, value in pending.items()]
             self.runner.run("config", "set", "--batch-json", json.dumps(batch))
 
-        try:
-            with file_lock(self.write_lock):
-                set_surviving(self.config_path, values, run_set)
-        finally:
-            self.invalidate()
+        with self._writing():
+            set_surviving(self.config_path, values, run_set)
 
     def config_unset(self, path: str) -> None:
         """Remove one config path through `openclaw config unset` (refused on invalid config)."""
-        try:
-            self.runner.run("config", "unset", path)
-        finally:
-            self.invalidate()
+        with self._writing():
+            retry_conflicts(lambda: self.runner.run("config", "unset", path))
 
     def doctor_fix(self) -> None:
         """`openclaw doctor --fix`: the only command that repairs a config OpenClaw calls invalid
         (e.g. the retired `env: { KEY: … }` shape, which it rewrites to `env.vars`)."""
-        try:
+        with self._writing():
             self.runner.run("doctor", "--fix", "--non-interactive", "--yes", timeout=max(self.runner.timeout, 120))
-        finally:
-            self.invalidate()
 
     def version(self) -> str:
         return self.runner.run("--version").stdout.strip()
