@@ -103,23 +103,6 @@ class Outcome:
     warnings: list[str]
 
 
-class _ProviderKeyPlan:
-    """A profile plan plus `models.providers.anthropic.apiKey` targets (see the module docstring)."""
-
-    def __init__(self, plan: Plan, provider_refs: list[str]):
-        self.plan = plan
-        self.provider_refs = provider_refs
-
-    def to_dict(self) -> dict[str, Any]:
-        doc = self.plan.to_dict()
-        for ref in self.provider_refs:
-            doc["targets"].append({
-                "type": "models.providers.apiKey", "path": "models.providers.anthropic.apiKey",
-                "pathSegments": ["models", "providers", "anthropic", "apiKey"], "providerId": "anthropic",
-                "ref": {"source": "exec", "provider": self.plan.provider.name, "id": ref}})
-        return doc
-
-
 # -- discovery --------------------------------------------------------------------------------
 def survey(gateway: Gateway, agent: str | None = None, *, with_fingerprints: bool = True) -> Survey:
     """Every plaintext or shadowed model-provider credential, from the audit and the bot's own scan."""
@@ -235,9 +218,9 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
     had_provider_block = isinstance((gateway.config().data.get("models") or {}).get("providers", {}).get("anthropic"), dict)
     if transient_provider_key:
         provider_refs = [next((refs[n] for n, i in enumerate(items) if i.kind is Kind.API_KEY), refs[0])]
-    plan = _ProviderKeyPlan(Plan(gateway.provider, profile_targets), provider_refs)
+    plan = Plan(gateway.provider, profile_targets, provider_key_refs=provider_refs)
     try:
-        gateway.apply_plan(plan)  # type: ignore[arg-type]  # duck-typed: only to_dict() is used
+        gateway.apply_plan(plan)
     except GatewayError as exc:
         for info in new_versions:
             vault.delete(info.record_id, info.version)

@@ -43,6 +43,9 @@ class ProfileTarget:
 class Plan:
     provider: ExecProvider
     targets: list[ProfileTarget] = field(default_factory=list)
+    # Refs for `models.providers.anthropic.apiKey`. Only `secure` uses one, briefly: beside profiles
+    # it shadows them (REF_SHADOWED), but writing it makes OpenClaw scrub a shared-store plaintext.
+    provider_key_refs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: list[dict[str, Any]] = []
@@ -55,6 +58,12 @@ class Plan:
                 "agentId": t.agent,
                 "authProfileProvider": t.provider,
                 "ref": {"source": "exec", "provider": self.provider.name, "id": t.ref_id},
+            })
+        for ref in self.provider_key_refs:
+            out.append({
+                "type": "models.providers.apiKey", "path": "models.providers.anthropic.apiKey",
+                "pathSegments": ["models", "providers", "anthropic", "apiKey"], "providerId": "anthropic",
+                "ref": {"source": "exec", "provider": self.provider.name, "id": ref},
             })
         return {"version": 1, "protocolVersion": 1,
                 "providerUpserts": {self.provider.name: self.provider.upsert()}, "targets": out}
