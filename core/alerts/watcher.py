@@ -30,6 +30,7 @@ from core.replies import Severity
 
 log = logging.getLogger(__name__)
 AUDIT_SEEN = "alerts.audit_seen"
+HOUSEKEEPING_S = 60.0
 CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back", "secure": "secured",
                   "purge": "purged (rollback window over)"}
 
@@ -50,8 +51,10 @@ class Watcher:
         self._last_snapshot = 0.0
         self._deadline_ms: int | None = None
         self._stop = threading.Event()
-        # Cheap upkeep run on every tick (the vault's rollback-window purge); set by the wiring.
+        # Upkeep set by the wiring (the vault's rollback-window purge). Windows are days long, so
+        # it runs once every HOUSEKEEPING_S rather than on every 1 s tick (it reads the vault file).
         self.housekeeping: Callable[[], None] | None = None
+        self._last_housekeeping = 0.0
 
     def due(self, now: float) -> bool:
         if self._last_snapshot == 0.0 or self.gateway.signature() != self._last_sig:
@@ -65,7 +68,8 @@ class Watcher:
 
     def tick(self, *, force: bool = False) -> bool:
         """One look; returns True when a snapshot was taken."""
-        if self.housekeeping is not None:
+        if self.housekeeping is not None and (force or time.monotonic() - self._last_housekeeping >= HOUSEKEEPING_S):
+            self._last_housekeeping = time.monotonic()
             self.housekeeping()
         self._post_credential_changes()
         now = time.time()
