@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from adapters.slack.http_server import make_server
+from adapters.slack.http_server import EVENTS_PATH, SlackHttpServer
 from adapters.slack.identity import Directory, group_ids_in
 from adapters.slack.listeners import SlackAdapter, retry_handlers
 from adapters.slack.logs import library_logger
@@ -66,13 +65,13 @@ class SlackBot:
         return SocketModeHandler(self.app, self.settings.get("SLACK_APP_TOKEN"), logger=self.client.logger,
                                  web_client=web)
 
-    def http_server(self, host: str | None = None, port: int | None = None) -> ThreadingHTTPServer:
+    def http_server(self, host: str | None = None, port: int | None = None) -> SlackHttpServer:
         host = host if host is not None else self.settings.get("SLACK_HTTP_HOST", "127.0.0.1")
         try:
             port = port if port is not None else int(self.settings.get("SLACK_HTTP_PORT", "3000"))
         except ValueError as exc:
             raise SettingsError("SLACK_HTTP_PORT must be a port number") from exc
-        return make_server(self.app, host, port)
+        return SlackHttpServer(self.app, self.settings.get("SLACK_SIGNING_SECRET"), self.adapter.command, host, port)
 
 
 def create(parts: Components) -> SlackBot:
@@ -107,7 +106,7 @@ def start(parts: Components) -> int:
             handler.close()
         return 0
     server = bot.http_server()
-    log.info("Slack: HTTP mode on %s:%s%s, command %s", *server.server_address[:2], "/slack/events",
+    log.info("Slack: HTTP mode on %s:%s%s, command %s", *server.server_address, EVENTS_PATH,
              bot.adapter.command)
     try:
         server.serve_forever()

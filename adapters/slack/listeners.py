@@ -1,10 +1,10 @@
 """Slack events in, core calls, Block Kit out.
 
 Every listener acknowledges first and only then calls core: Slack drops a request that is not
-acknowledged within 3 s, and one gateway CLI call alone takes 2–9 s. Bolt runs each listener in
-its worker pool, and with `process_before_response` off the HTTP answer (or Socket Mode ack)
-leaves as soon as `ack()` is called, so the slow part runs after Slack already has its answer.
-Whatever fails after the ack still reaches the user as a clear error reply.
+acknowledged within 3 s, and one gateway CLI call alone takes 2–9 s. Listeners run in the thread
+that received the request (`process_before_response`; in HTTP mode the server has usually answered
+already, see http_server.py) and hand the slow part to this adapter's small pool. Whatever fails
+after the ack still reaches the user as a clear error reply.
 """
 from __future__ import annotations
 
@@ -68,9 +68,9 @@ class SlackAdapter:
         self.command = command
         self.wire_logger = wire_logger or log
         self.seen = SeenEvents()
-        # Bolt runs listeners on a small pool (10 threads) and answers Slack only when `ack()` is
-        # called; work done after the ack would keep that thread, and a burst of commands would
-        # then wait past Slack's 3 s. So listeners ack and hand the slow part to this pool.
+        # Work done inside a listener would hold the thread that answers Slack (Socket Mode) or
+        # feeds Bolt (HTTP mode), and a burst of commands would queue behind gateway calls. So
+        # listeners ack and hand the slow part to this pool.
         self.work = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="slack-work")
 
     def later(self, job: Callable[..., None], *args: Any) -> None:

@@ -1,0 +1,145 @@
+"""The HTTP endpoint itself, in front of a real Bolt app whose listeners the test controls.
+
+No OpenClaw here: what is checked is which requests the server answers before Bolt runs them,
+that Bolt's own answers (field errors, url_verification) still reach Slack, and that every
+malformed request gets a plain HTTP refusal rather than an exception.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from adapters.slack.http_server import SlackHttpServer, answered_by_server
+from tests.fakes.slack import FakeSlack, post, sign
+
+SECRET = "server-signing-secret"
+FORM = "application/x-www-form-urlencoded"
+
+
+class Endpoint:
+    """A real Bolt app (token checked against the fake Slack) served by SlackHttpServer."""
+
+    def __init__(self, fake: FakeSlack):
+        self.app = App(client=WebClient(token="xoxb-fake", base_url=fake.api_url), signing_secret=SECRET,
+                       process_before_response=True)
+        self.release = threading.Event()
+        self.ran: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+        @self.app.command("/openclaw")
+        def command(ack: Ack, body: dict) -> None:
+            ack()
+            self.release.wait(timeout=30)
+            self.ran.put(body["text"])
+
+        @self.app.view("form")
+        def submitted(ack: Ack) -> None:
+            ack(response_action="errors", errors={"secret": "That is not a setup-token"})
+
+        self.server = SlackHttpServer(self.app, SECRET, "/openclaw", "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.url = self.base + "/slack/events"
+
+    def signed(self, body: str, content_type: str = FORM, **extra: str) -> tuple[int, bytes]:
+        return post(self.url, body, {**sign(SECRET, body), **extra}, content_type)
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    fake = FakeSlack()
+    served = Endpoint(fake)
+    yield served
+    served.close()
+    fake.close()
+
+
+def command(text: str, name: str = "/openclaw") -> str:
+    return urllib.parse.urlencode({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": name,
+                                   "text": text, "response_url": "http://127.0.0.1:9/r", "trigger_id": "t"})
+
+
+def get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_a_command_is_answered_before_its_listener_finishes(endpoint: Endpoint) -> None:
+    status, answer = endpoint.signed(command("status first"))  # its listener waits for `release`
+
+    assert (status, answer) == (200, b"")
+    assert endpoint.ran.empty()
+    endpoint.release.set()
+    assert endpoint.ran.get(timeout=30) == "status first"  # Bolt still ran it after the answer
+
+
+def test_bolt_answers_what_only_a_listener_can(endpoint: Endpoint) -> None:
+    view = {"type": "view_submission", "user": {"id": "U1"}, "team": {"id": "T1"},
+            "view": {"id": "V1", "type": "modal", "callback_id": "form", "state": {"values": {}}}}
+    status, answer = endpoint.signed(urllib.parse.urlencode({"payload": json.dumps(view)}))
+    assert status == 200
+    assert json.loads(answer) == {"response_action": "errors", "errors": {"secret": "That is not a setup-token"}}
+
+    status, answer = endpoint.signed(json.dumps({"type": "url_verification", "challenge": "c-123"}),
+                                     "application/json")
+    assert status == 200 and b"c-123" in answer
+
+    assert endpoint.signed(command("help", name="/other"))[0] == 404  # not ours: Bolt finds no listener
+
+
+def test_malformed_requests_get_plain_refusals(endpoint: Endpoint) -> None:
+    body = command("status")
+    good = sign(SECRET, body)
+    event = json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {"type": "message"}})
+
+    assert post(endpoint.url, body, {**good, "X-Slack-Request-Timestamp": "soon"}, FORM)[0] == 401
+    assert post(endpoint.url, event, {}, "application/json")[0] == 401
+    assert post(endpoint.url, body + "&x=1", good, FORM)[0] == 401
+    not_utf8 = urllib.request.Request(endpoint.url, data=b"command=%2Fopenclaw&text=\xff", method="POST",
+                                      headers={"Content-Type": FORM, **sign(SECRET, "command=%2Fopenclaw&text=\xff")})
+    with pytest.raises(urllib.error.HTTPError, match="401"):
+        urllib.request.urlopen(not_utf8, timeout=10)
+    assert post(endpoint.base + "/elsewhere", body, good, FORM)[0] == 404
+    assert post(endpoint.url, "x" * (2 << 20), good, FORM)[0] == 413
+    assert get(endpoint.url) == 405
+    assert get(endpoint.base + "/healthz") == 200
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.text(max_size=200),
+                      st.builds(lambda d: urllib.parse.urlencode(d),
+                                st.dictionaries(st.sampled_from(["command", "payload", "text", "ssl_check"]),
+                                                st.text(max_size=40), max_size=4)),
+                      st.builds(json.dumps, st.dictionaries(st.sampled_from(["type", "event", "challenge"]),
+                                                            st.sampled_from(["event_callback", "url_verification", 1, None, {}]),
+                                                            max_size=3))),
+       content_type=st.sampled_from([FORM, "application/json", "text/plain", ""]),
+       signed=st.booleans())
+def test_any_request_gets_an_http_answer(endpoint: Endpoint, body: str, content_type: str, signed: bool) -> None:
+    """Unsigned, nothing gets past the signature check. Signed (only Slack holds the secret), a
+    shape Bolt does not know may get its 500; either way an HTTP answer, and the server stays up."""
+    headers = sign(SECRET, body) if signed else {}
+    endpoint.release.set()
+    status, _ = post(endpoint.url, body, headers, content_type)
+
+    assert status in ((200, 400, 404, 500) if signed else (401,)), status
+    assert endpoint.signed(command("still up"))[0] == 200
