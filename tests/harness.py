@@ -7,7 +7,6 @@ runs the real CLI against the same home, `bot.leaks(secret)` lists every file th
 """
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -20,6 +19,7 @@ from typing import Any
 from adapters.console import Console
 from bot.app import Components, build
 from bot.settings import Settings
+from tests.leaks import files_holding
 
 BASE_CONFIG = """// prepared by the openclaw-chatops test harness
 {
@@ -89,16 +89,8 @@ class BotHarness:
         return json.loads(result.stdout[result.stdout.index("{"):])
 
     def leaks(self, secret: str, *extra_roots: Path) -> list[str]:
-        """Files under the home, the bot dir and `extra_roots` holding the secret in any encoding."""
-        forms = {secret.encode(), base64.b64encode(secret.encode()), secret.replace("-", "%2D").encode()}
-        hits = []
-        for root in (self.home, self.parts.settings.chatops_dir, *extra_roots):
-            for path in Path(root).rglob("*"):
-                if path.is_file() and not path.is_symlink():
-                    data = path.read_bytes()
-                    if any(f in data for f in forms):
-                        hits.append(str(path))
-        return hits
+        """Files under the home, the bot dir and `extra_roots` holding the secret in any form."""
+        return files_holding(secret, self.home, self.parts.settings.chatops_dir, *extra_roots)
 
 
 def make_bot(binary: str, home: Path, chatops_dir: Path, **overrides: str) -> BotHarness:

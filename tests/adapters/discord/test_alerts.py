@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from discord_harness import admin, discord_bot, running  # noqa: F401 (fixture)
+from tests.adapters.discord.discord_harness import admin, discord_bot, running  # noqa: F401 (fixture)
 from adapters.discord.notifier import DiscordNotifier
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Destination

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from discord_harness import ADMIN_ID, admin, discord_bot, running  # noqa: F401 (fixture)
-from test_alerts import alerts_here, creates, drained, publish
+from tests.adapters.discord.discord_harness import ADMIN_ID, admin, discord_bot, running  # noqa: F401 (fixture)
+from tests.adapters.discord.test_alerts import alerts_here, creates, drained, publish
 from core.credentials import classify
 from tests.fakes import discord_payloads as p
 

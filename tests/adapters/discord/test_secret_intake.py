@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from discord_harness import discord_bot, role_admin, running, viewer  # noqa: F401 (fixture)
+from tests.adapters.discord.discord_harness import discord_bot, role_admin, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 
 TOKEN = "sk-ant-oat01-" + "DiscordCanary_" * 7

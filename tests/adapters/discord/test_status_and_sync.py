@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from discord_harness import admin, discord_bot, running, viewer  # noqa: F401 (fixture)
+from tests.adapters.discord.discord_harness import admin, discord_bot, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 
 
