@@ -10,14 +10,17 @@ import contextlib
 import fcntl
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Iterator
+
+_TEMP_SUFFIX = ".tmp"
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -34,6 +37,23 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def discard_stale_temps(path: Path) -> int:
+    """Remove the temp files of `path` that a writer killed between write and rename left behind
+    (kill -9, power loss); returns how many. They hold bytes that never landed and nothing reads
+    them. Call it only with `path`'s `file_lock` held: then no live writer has one open."""
+    path = Path(path)
+    removed = 0
+    for stale in path.parent.glob(f"{glob_escape(_temp_prefix(path))}*{_TEMP_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+            removed += 1
+    return removed
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
 
 
 @contextlib.contextmanager

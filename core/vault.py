@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.credentials import fingerprint
-from core.fsutil import atomic_write, file_lock
+from core.fsutil import atomic_write, discard_stale_temps, file_lock
 
 VAULT_FORMAT = 1
 KEY_ENV = "OPENCLAW_CHATOPS_VAULT_KEY"
@@ -194,7 +194,9 @@ class Vault:
                 return
 
     def _save(self, data: dict[str, Any]) -> None:
+        """Callers hold the vault's lock, so temp files of a writer that died are safe to sweep."""
         self._check_key(data)
+        discard_stale_temps(self.path)
         atomic_write(self.path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), 0o600)
 
     def put(self, record_id: str, secret: str, *, kind: str, created_by: str,

@@ -106,4 +106,12 @@ def test_kill_9_at_random_points_never_tears_or_loses_a_write(tmp_path: Path):
     assert applied >= TARGET_WRITES, f"only {applied} writes in {kills} kills"
     # every leftover is a temp file of an interrupted write, never the file a reader opens
     assert all(p.startswith((".vault.json.", ".config.json.")) for p in leftovers)
+    # The next vault write, under the vault's lock, sweeps the vault's orphans away (one planted the
+    # way a writer killed before its rename leaves it, so there is always one); others' stay.
+    (tmp_path / ".vault.json.k1ll3d.tmp").write_bytes(b"{")
+    (tmp_path / ".config.json.k1ll3d.tmp").write_bytes(b"{")
+    Vault(tmp_path / "vault.json", KEY).put("anthropic/a0/p", "after-the-crashes", kind="api_key", created_by="test")
+    orphans = {p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")}
+    assert not {p for p in orphans if p.startswith(".vault.json.")}
+    assert ".config.json.k1ll3d.tmp" in orphans
     assert base64.b64encode(b"secret-0") not in (tmp_path / "vault.json").read_bytes()
