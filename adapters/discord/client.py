@@ -177,12 +177,15 @@ class ChatOpsClient(discord.Client):
         """The safety net: a press or form nothing claimed (a forged custom id, a button from an
         older release, a secret form submitted after a restart: forms live in memory) would leave
         the user with "This interaction failed". Every handler of ours answers or defers within
-        milliseconds, so one still unanswered after UNCLAIMED_AFTER_S gets a clear reply in time."""
+        milliseconds, so one still unanswered after UNCLAIMED_AFTER_S gets a clear reply in time.
+        A press whose custom id no button of ours has cannot be claimed: it is answered at once."""
         if interaction.type not in (discord.InteractionType.component, discord.InteractionType.modal_submit):
             return
-        await asyncio.sleep(UNCLAIMED_AFTER_S)
-        if self.claimed.pop(interaction.id, False) or interaction.response.is_done():
-            return
+        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        if interaction.type is discord.InteractionType.modal_submit or render.ActionButton.matches(custom_id):
+            await asyncio.sleep(UNCLAIMED_AFTER_S)
+            if self.claimed.pop(interaction.id, False) or interaction.response.is_done():
+                return
         what = "form" if interaction.type is discord.InteractionType.modal_submit else "button"
         reply = Reply.error(f"This {what} has expired",
                             f"The bot no longer knows this {what} (it restarted, or the {what} is from an older "

@@ -26,6 +26,7 @@ MAX_MESSAGE_CHARS = 6000
 BUTTON_STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle.danger}
 CUSTOM_ID = "openclaw:{action}:{value}"
 CUSTOM_ID_PATTERN = r"openclaw:(?P<action>[a-z.]+):(?P<value>[^\s]*)"
+_CUSTOM_ID = re.compile(CUSTOM_ID_PATTERN)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -105,6 +106,11 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
         super().__init__(discord.ui.Button(label=_cut(action.label, 80), custom_id=custom_id(action),
                                            style=BUTTON_STYLES.get(action.style, discord.ButtonStyle.secondary)))
         self.action = action
+
+    @classmethod
+    def matches(cls, custom_id: str) -> bool:
+        """Whether discord.py would route a press with this id here (it full-matches the template)."""
+        return _CUSTOM_ID.fullmatch(custom_id) is not None
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,

@@ -92,3 +92,31 @@ def test_raw_gateway_events_never_reach_the_log(discord_bot, caplog):
 
     asyncio.run(scenario())
     assert TOKEN not in caplog.text
+
+
+def test_presses_and_forms_nothing_claims_get_a_clear_private_answer(discord_bot):
+    """A button id from no release of ours is answered at once; a form the bot no longer holds
+    (here: one already submitted) is answered once the claim window has passed."""
+    who = role_admin()
+
+    async def scenario():
+        async with running(discord_bot) as rig:
+            foreign = p.button(who, "v0-approve:42", [])
+            pressed = await rig.interact(foreign, rig.callback(foreign))
+            start = p.slash(who, "onboard", agent="main")
+            asked = await rig.interact(start, rig.callback(start))
+            pick = p.button(who, _buttons(asked.json)["Claude setup-token"], asked.json["data"]["components"])
+            shown = await rig.interact(pick, rig.callback(pick))
+            paste = p.button(who, _buttons(shown.json)["Paste securely"], shown.json["data"]["components"])
+            modal = await rig.interact(paste, rig.callback(paste))
+            first = p.modal_submit(who, modal.json["data"], TOKEN[:30])
+            await rig.interact(first, rig.original_edit(first))  # refused: too short, form consumed
+            again = p.modal_submit(who, modal.json["data"], TOKEN)
+            resent = await rig.interact(again, rig.callback(again))
+            return pressed, resent
+
+    pressed, resent = asyncio.run(scenario())
+    for answer, what in ((pressed, "button"), (resent, "form")):
+        assert answer.json["type"] == 4 and answer.json["data"]["flags"] & 64
+        assert answer.json["data"]["embeds"][0]["title"] == f"This {what} has expired"
+    assert discord_bot.parts.vault.versions() == []  # the resent form stored nothing
