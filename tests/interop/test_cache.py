@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import json5
 import pytest
 
 from tests.harness import BotHarness
@@ -19,15 +20,18 @@ def params(bot: BotHarness, path: str = PARAMS) -> dict:
 
 
 def test_every_spelling_round_trips(bot: BotHarness):
+    """Each spelling is checked in the file OpenClaw wrote; OpenClaw's reader checks the last one
+    and validates the whole file (one CLI call each instead of one per spelling)."""
     for spoken, stored in (("long", "long"), ("5m", "short"), ("none", "none"), ("1h", "long"), ("short", "short")):
         [reply] = bot.console(f"cache {MODEL} {spoken}")
         assert not reply["failed"], reply
-        got = params(bot)
+        got = json5.loads((bot.state_dir / "openclaw.json").read_text())["agents"]["defaults"]["models"][MODEL]["params"]
         assert got["cacheRetention"] == stored
         if stored == "long":
             assert "extended-cache-ttl-2025-04-11" in got["anthropicBeta"]
         if spoken in ("5m", "1h"):
             assert "legacy" in reply["text"]
+    assert params(bot) == got
     validated = bot.oc("config", "validate", "--json")
     assert validated.returncode == 0, validated.stdout[-500:]
 
