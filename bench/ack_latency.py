@@ -61,11 +61,14 @@ def run(requests: int = REQUESTS, bursts: int = BURSTS) -> list[Figure]:
     server = slack.http_server("127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
-    runs = [burst(url, fake, harness, requests, f"b{n}") for n in range(bursts)]
-    try:  # the replies themselves are not what is measured; give them a bounded time to land
-        fake.wait_for(lambda f: len([c for c in f.calls if "/respond/b" in c.path]) >= requests * bursts, timeout=60)
-    except AssertionError:
-        pass
+    runs = []
+    for n in range(bursts):
+        runs.append(burst(url, fake, harness, requests, f"b{n}"))
+        try:  # bursts are repetitions: the next starts once this one's replies have landed (bounded)
+            fake.wait_for(lambda f: len([c for c in f.calls if "/respond/b" in c.path]) >= requests * (n + 1),
+                          timeout=60)
+        except AssertionError:
+            pass
     replied = len({c.path for c in fake.calls if "/respond/b" in c.path})
     server.shutdown()
     server.server_close()
