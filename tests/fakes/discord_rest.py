@@ -22,6 +22,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from tests.leaks import found_in
+
 BOT_ID = "4242"
 APP_ID = "4343"
 BOT_USER = {"id": BOT_ID, "username": "openclaw-bot", "discriminator": "0", "global_name": None,
@@ -93,7 +95,8 @@ class FakeDiscord:
         return [r for r, s in self.statuses if s == status]
 
     def leaks(self, secret: str) -> list[Captured]:
-        return [r for r in self.requests if secret.encode() in r.raw]
+        """Requests holding the secret in any form tests.leaks knows (plain, URL-encoded, base64)."""
+        return [r for r in self.requests if found_in(secret, r.raw)]
 
     # -- server --------------------------------------------------------------------------------
     def _message(self, channel_id: str, body: dict | None) -> dict:

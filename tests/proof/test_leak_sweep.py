@@ -111,8 +111,7 @@ def test_the_discord_modal_leaks_nothing(discord_bot, tmp_path: Path, caplog: py
             modal = await rig.interact(again, rig.callback(again))  # a new form: one form, one submission
             submit = p.modal_submit(who, modal.json["data"], secrets["DiscordModal"])
             await rig.interact(submit, rig.original_edit(submit))
-            return b"\n".join(b" ".join([r.method.encode(), r.path.encode(), json.dumps(r.query).encode(),
-                                         json.dumps(r.headers).encode(), r.body]) for r in rig.fake.requests)
+            return b"\n".join(r.raw for r in rig.fake.requests)
 
     sent = asyncio.run(scenario())
     vault = discord_bot.parts.settings.vault_path
