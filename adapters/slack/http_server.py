@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -58,8 +58,17 @@ def answered_by_server(body: str, content_type: str, command: str) -> bool:
             return json.loads(body).get("type") == "event_callback"
         except (ValueError, AttributeError):
             return False
-    form = parse_qs(body)
-    return form.get("command") == [command]
+    # Only the `command` field is decoded: parsing the whole form (parse_qs) was half of this
+    # server's own time per request in a burst. A field name that is itself percent-encoded is left
+    # to Bolt's parser, so a yes here is always a yes there.
+    found = []
+    for pair in body.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "command" and value:
+            found.append(unquote_plus(value))
+        elif "%" in name or "+" in name:
+            return False
+    return found == [command]
 
 
 @dataclass(frozen=True)

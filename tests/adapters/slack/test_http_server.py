@@ -143,3 +143,25 @@ def test_any_request_gets_an_http_answer(endpoint: Endpoint, body: str, content_
 
     assert status in ((200, 400, 404, 500) if signed else (401,)), status
     assert endpoint.signed(command("still up"))[0] == 200
+
+
+SLACK_FIELDS = ["command", "text", "response_url", "user_id", "channel_id", "trigger_id", "comm%61nd", "command+"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.lists(st.tuples(st.sampled_from(SLACK_FIELDS), st.sampled_from(["/openclaw", "/other", "", "a b&c=d"])),
+                      max_size=6),
+       raw=st.text(alphabet="command=/opencl%2F&+x", max_size=40))
+def test_early_answer_only_when_bolt_would_read_our_command(pairs: list[tuple[str, str]], raw: str) -> None:
+    """The server reads only the `command` field; Bolt parses the whole form. Whatever the body,
+    a yes from the server must be a yes from the full parse, and on forms as Slack encodes them
+    (names never percent-encoded) the two agree exactly."""
+    def full_parse(body: str) -> bool:
+        return urllib.parse.parse_qs(body).get("command") == ["/openclaw"]
+
+    encoded = "&".join(f"{name}={urllib.parse.quote_plus(value)}" for name, value in pairs)
+    for body in (encoded, raw, f"{encoded}&{raw}"):
+        if answered_by_server(body, FORM, "/openclaw"):
+            assert full_parse(body), body
+    if not any(name in ("comm%61nd", "command+") for name, _ in pairs):
+        assert answered_by_server(encoded, FORM, "/openclaw") == full_parse(encoded), encoded
