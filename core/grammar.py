@@ -180,6 +180,11 @@ def _bind(verb: Verb, positionals: list[str]) -> dict[str, str | list[str] | Non
                     args[spec.name] = word.lower()
                     positionals = [w for w in positionals if w is not word]
                     break
+    # OpenClaw agent ids are [a-z0-9_-] and profile ids are `provider:name`, so a first word with a
+    # colon is a profile: `order anthropic:a anthropic:b` and `probe anthropic:api` use the default agent.
+    if (specs and specs[0].name == "agent" and not specs[0].required and positionals and ":" in positionals[0]
+            and any(spec.name in ("profile", "profiles") for spec in specs)):
+        specs = specs[1:]
     for spec in specs:
         if args[spec.name] is not None:
             continue

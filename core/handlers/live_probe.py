@@ -19,10 +19,7 @@ SEVERITY = {"ok": Severity.OK, "rate_limit": Severity.WARNING, "timeout": Severi
 
 
 def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    agent_arg, profile_id = command.arg("agent"), command.arg("profile")
-    if agent_arg and ":" in agent_arg and profile_id is None:  # `probe anthropic:api`
-        agent_arg, profile_id = None, agent_arg
-    agent = ops.gateway.require_agent(agent_arg)
+    agent, profile_id = ops.gateway.require_agent(command.arg("agent")), command.arg("profile")
     if profile_id and ops.gateway.status(agent).profile(profile_id) is None:
         return Reply.error("No such profile", f"Agent `{agent}` has no profile `{profile_id}`.")
     outcomes = probe_profiles(ops.gateway.runner, agent, profile_id=profile_id)

@@ -1,6 +1,7 @@
 """`remove` and `order` against the real CLI: an inherited profile is never removed through the
 agent that only reads it (OpenClaw's logout would delete it from its owner), an own profile is
-removed together with its vault record, and an order override lands in OpenClaw."""
+removed together with its vault record, and an order override lands in OpenClaw (given only
+profile ids, for the default agent)."""
 from __future__ import annotations
 
 import pytest
@@ -31,7 +32,7 @@ def test_remove_refuses_inherited_removes_own_and_order_is_set(bot: BotHarness):
     assert bot.parts.vault.versions("anthropic/ops/anthropic:ops") == []
     assert [r.action for r in bot.parts.store.audit_rows(1)] == ["remove"]
 
-    [ordered] = bot.console("order main anthropic:api")
+    [ordered] = bot.console("order anthropic:api")  # no agent named: the default agent, main
     assert not ordered["failed"], ordered
     got = bot.oc_json("models", "auth", "order", "get", "--agent", "main", "--provider", "anthropic", "--json")
     assert got["order"] == ["anthropic:api"]

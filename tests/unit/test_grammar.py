@@ -18,6 +18,9 @@ from core.grammar import VERBS, GrammarError, parse
     ("cache 1h --agent ops", "cache", {"model": None, "retention": "1h"}, {"agent": "ops"}),
     ('remove "anthropic:default" ops', "remove", {"profile": "anthropic:default", "agent": "ops"}, {}),
     ("order main anthropic:api anthropic:default", "order", {"agent": "main", "profiles": ["anthropic:api", "anthropic:default"]}, {}),
+    ("order anthropic:api anthropic:default", "order", {"agent": None, "profiles": ["anthropic:api", "anthropic:default"]}, {}),
+    ("probe anthropic:api", "probe", {"agent": None, "profile": "anthropic:api"}, {}),
+    ("probe ops anthropic:api", "probe", {"agent": "ops", "profile": "anthropic:api"}, {}),
     ("", "help", {}, {}),
 ])
 def test_lines_parse(line, verb, args, flags):
