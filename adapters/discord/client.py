@@ -328,10 +328,22 @@ class ChatOpsClient(discord.Client):
             roles |= {str(r.id) for r in member.roles if not r.is_default()}
         return frozenset(roles)
 
-    async def on_guild_message(self, message: discord.Message) -> None:
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edit that adds a credential to a guild message burns it like a new post. The raw
+        event fires for every edit; the cached original, when the client still holds it, keeps an
+        edit of an already flagged message from being flagged twice."""
+        message = payload.message
+        if payload.guild_id is None or message.author.bot or not self.config.scan_guild_messages:
+            return
+        await self.on_guild_message(message, edited_from=payload.cached_message.content if payload.cached_message else None,
+                                    edited=True)
+
+    async def on_guild_message(self, message: discord.Message, edited_from: str | None = None,
+                               edited: bool = False) -> None:
         """A credential posted in a guild channel is burned: delete it when allowed, and say so."""
         request = Request(user_of(message.author), place_of(message.channel.id, True), message.content)
-        reply = await self.call(self.chatops.inspect_message, request)
+        reply = await (self.call(self.chatops.inspect_edit, request, edited_from) if edited
+                       else self.call(self.chatops.inspect_message, request))
         if reply is None or not reply.burned:
             return
         deleted = False

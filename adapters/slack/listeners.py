@@ -193,21 +193,37 @@ class SlackAdapter:
     def on_message(self, event: dict[str, Any]) -> None:
         """DMs carry commands without the slash and pastes for an open session; in channels core
         only speaks up when a credential was posted there."""
-        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
-            return
-        self.later(self._run_message, event)
+        if event.get("subtype") == "message_changed":
+            self.later(self._run_edit, event)
+        elif not event.get("bot_id") and event.get("subtype") in (None, "file_share"):
+            self.later(self._run_message, event)
 
     def _run_message(self, event: dict[str, Any]) -> None:
         user_id, channel = event.get("user", ""), event.get("channel", "")
         if not user_id:
             return
-        private = event.get("channel_type") == "im"
+        private = event.get("channel_type") == "im"  # a group DM ("mpim") is shared: treated as a channel
         place = Place(PlaceKind.DM if private else PlaceKind.CHANNEL, channel)
-        user = self._user(user_id)
         deliver: Callable[[Reply], None] = (
             (lambda r: self.post(channel, r)) if private else (lambda r: self.post_ephemeral(channel, user_id, r)))
+        self._inspect(lambda: self.chatops.inspect_message(Request(self._user(user_id), place, event.get("text", ""))),
+                      deliver)
+
+    def _run_edit(self, event: dict[str, Any]) -> None:
+        """Slack sends an edit as `message_changed` with the new and the previous message; a
+        credential edited into a channel message is as public as one posted there."""
+        edited, channel = event.get("message") or {}, event.get("channel", "")
+        user_id = edited.get("user", "")
+        if not user_id or edited.get("bot_id") or event.get("channel_type") == "im":
+            return
+        request = Request(self._user(user_id), Place(PlaceKind.CHANNEL, channel), edited.get("text", ""))
+        previous = (event.get("previous_message") or {}).get("text")
+        self._inspect(lambda: self.chatops.inspect_edit(request, previous),
+                      lambda r: self.post_ephemeral(channel, user_id, r))
+
+    def _inspect(self, inspect: Callable[[], Reply | None], deliver: Callable[[Reply], None]) -> None:
         try:
-            reply = self.chatops.inspect_message(Request(user, place, event.get("text", "")))
+            reply = inspect()
             if reply is not None:
                 deliver(reply)
         except Exception as exc:  # noqa: BLE001

@@ -71,6 +71,37 @@ def test_a_token_posted_in_a_guild_channel_is_burned(discord_bot, can_delete):
     assert discord_bot.parts.store.audit_rows(1)[0].action == "secret_in_channel"
 
 
+def test_a_token_edited_into_a_guild_message_is_burned_once(discord_bot):
+    """MESSAGE_UPDATE reaches the client as a raw edit. An edit that keeps a credential already
+    flagged stays quiet (the client still holds the original); one that adds a credential, or edits
+    a message the client never saw, is flagged like a new post."""
+    other = TOKEN.replace("Canary", "Second")
+    posts = f"/channels/{p.CHANNEL}/messages"
+
+    async def scenario():
+        async with running(discord_bot, scan=True, manage_messages=False) as rig:
+            state = rig.client._connection
+            original = p.message(viewer(), f"here you go {TOKEN}")
+            state.parse_message_create(original)
+            await rig.fake.wait_for(lambda r: r.method == "POST" and r.path == posts)
+            state.parse_message_update({**original, "content": f"here you go {TOKEN} (typo fixed)"})
+            state.parse_message_update({**original, "content": f"{TOKEN} and {other}"})
+            await rig.fake.wait_for(lambda r: len(rig.fake.find("POST", posts)) >= 2)
+            unseen = p.message(viewer(), f"earlier: {other}")
+            state.parse_message_update(unseen)  # never created in this session: not in the cache
+            await rig.fake.wait_for(lambda r: len(rig.fake.find("POST", posts)) >= 3)
+            await asyncio.sleep(0.3)  # room for a wrong fourth warning to show up
+            return rig
+
+    rig = asyncio.run(scenario())
+    warnings = rig.fake.find("POST", posts)
+    assert len(warnings) == 3 and all("Treat it as burned" in w.json["embeds"][0]["description"] for w in warnings)
+    rows = [r for r in discord_bot.parts.store.audit_rows() if r.action == "secret_in_channel"]
+    assert len(rows) == 3 and rows[0].fingerprint == rows[1].fingerprint != rows[2].fingerprint
+    for secret in (TOKEN, other):
+        assert rig.fake.leaks(secret) == [] and discord_bot.leaks(secret) == []
+
+
 def test_guild_messages_are_not_read_unless_scanning_is_enabled(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:

@@ -75,6 +75,18 @@ class SlackRig:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return self.send(body, "application/json", headers)
 
+    def edit(self, text: str, previous: str, user: str = ADMIN, channel: str = CHANNEL, channel_type: str = "channel",
+             event_id: str = "EvEdit") -> tuple[int, bytes]:
+        """A `message_changed` event as Slack sends it for an edit: the new and the previous message."""
+        event = {"type": "message", "subtype": "message_changed", "hidden": True, "channel": channel,
+                 "channel_type": channel_type, "ts": "1.2", "event_ts": "1.2",
+                 "message": {"type": "message", "user": user, "text": text, "ts": "1.1",
+                             "edited": {"user": user, "ts": "1.2"}},
+                 "previous_message": {"type": "message", "user": user, "text": previous, "ts": "1.1"}}
+        body = json.dumps({"type": "event_callback", "team_id": "T1", "api_app_id": "A1", "event_id": event_id,
+                           "event_time": 1, "event": event})
+        return self.send(body, "application/json")
+
     def replies_at(self, response_url: str) -> list[dict[str, Any]]:
         path = urllib.parse.urlsplit(response_url).path
         return [c.params for c in self.fake.calls if c.path == path]

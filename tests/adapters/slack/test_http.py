@@ -54,6 +54,33 @@ def test_token_in_channel_is_refused_warned_and_audited_once(rig: SlackRig, capl
     assert TOKEN not in caplog.text
 
 
+def test_a_token_edited_into_a_channel_message_or_sent_to_a_group_dm_is_flagged(rig: SlackRig) -> None:
+    """Slack sends an edit as `message_changed`. A credential the edit adds is as public as one
+    posted; an edit that keeps one already flagged, and an edit in a DM, stay quiet. A group DM
+    (`mpim`) has other readers: a credential there is burned too."""
+    other = TOKEN.replace("leak", "more")
+    assert rig.edit(f"oops {TOKEN}", "oops", user=VIEWER, event_id="EvAdd")[0] == 200
+    first = rig.fake.wait_for(lambda f: f.of("chat.postEphemeral"))
+    rig.edit(f"oops {TOKEN} (fixed typo)", f"oops {TOKEN}", user=VIEWER, event_id="EvKeep")
+    rig.edit(TOKEN, "paste below", channel="DADMIN", channel_type="im", event_id="EvDm")
+    rig.edit(f"oops {TOKEN} and {other}", f"oops {TOKEN} (fixed typo)", user=VIEWER, event_id="EvMore")
+
+    warnings = rig.fake.wait_for(lambda f: len(f.of("chat.postEphemeral")) >= 2 and f.of("chat.postEphemeral"))
+    assert first[0].params["user"] == VIEWER and first[0].params["channel"] == CHANNEL
+    assert "burned" in block_text(first[0].params["blocks"])
+    rows = [r for r in rig.harness.parts.store.audit_rows() if r.action == "secret_in_channel"]
+    assert len(rows) == 2 and rows[0].fingerprint != rows[1].fingerprint  # one per credential, never twice
+    time.sleep(0.5)  # the quiet edits had their chance to answer
+    assert len(rig.fake.of("chat.postEphemeral")) == len(warnings) == 2
+    assert posts_to(rig.fake) == []  # nothing in the DM
+
+    rig.message(f"for you two: {other}", user=VIEWER, channel="GGROUP", channel_type="mpim", event_id="EvGroup")
+    group = rig.fake.wait_for(lambda f: [c for c in f.of("chat.postEphemeral") if c.params["channel"] == "GGROUP"])
+    assert group[0].params["user"] == VIEWER and "burned" in block_text(group[0].params["blocks"])
+    for secret in (TOKEN, other):
+        assert rig.harness.leaks(secret) == [] and secret.encode() not in rig.fake.all_bytes()
+
+
 def test_expired_session_refuses_a_late_dm_paste(rig: SlackRig) -> None:
     status, _, response_url = rig.command("paste-token main")
     assert status == 200
