@@ -27,7 +27,7 @@ from core.lifecycle import DEFAULT_ROLLBACK_WINDOW_S, purge_superseded
 from core.migration import cached_plaintext_count
 from core.probe import Prober
 from core.replies import Reply, Severity
-from core.requests import PlaceKind, Request
+from core.requests import Directory, PlaceKind, Request, User
 from core.store import Store
 from core.vault import Vault, VaultError, split_ref
 
@@ -86,6 +86,7 @@ class ChatOps:
         self.options = options or Options()
         self.writer = CredentialWriter(gateway, vault)
         self.alerts = alerts
+        self.directories: dict[str, Directory] = {}  # platform → its Directory, set by the adapter
 
     # -- entry points --------------------------------------------------------------------------
     def handle(self, request: Request) -> Reply:
@@ -149,6 +150,18 @@ class ChatOps:
     # -- helpers -------------------------------------------------------------------------------
     def role_of(self, request: Request) -> Role:
         return self.policy.role_of(request.user)
+
+    def person(self, platform: str, user_id: str) -> User:
+        """A user known only by id (an audit row, a role setting), with their groups when the
+        platform's directory can tell: a group-granted admin is an admin here too."""
+        directory = self.directories.get(platform)
+        return directory.user(user_id) if directory else User(platform, user_id)
+
+    def people(self, platform: str, entry_id: str) -> list[str]:
+        """The user ids behind one role-setting entry (see `Directory.people`); without a
+        directory the entry is taken as a person."""
+        directory = self.directories.get(platform)
+        return directory.people(entry_id) if directory else [entry_id]
 
     def vault_info(self, ref: str) -> str:
         """`v2 …abcd sha256:…` for a ref held in this bot's vault, or "" when it is not ours."""

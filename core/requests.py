@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 
 class PlaceKind(str, Enum):
@@ -40,6 +41,21 @@ class User:
     @property
     def label(self) -> str:
         return self.name or self.id
+
+
+class Directory(Protocol):
+    """What a platform knows about people that its payloads do not carry. Core asks when it must
+    pick someone other than the requester: who should paste a rotation's replacement. Each adapter
+    registers one in `ChatOps.directories` under its platform name."""
+
+    def user(self, user_id: str) -> User:
+        """The user with the groups they are in (Slack user groups, Discord roles)."""
+        ...
+
+    def people(self, entry_id: str) -> list[str]:
+        """The user ids a role-setting entry stands for: itself for a person, the members for a
+        group, [] when the platform cannot list them."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from discord import app_commands
 from adapters.discord import render
 from adapters.discord.commands import build_group, command_line
 from adapters.discord.config import DiscordConfig
+from adapters.discord.directory import GuildDirectory
 from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.sync import sync_commands
 from bot.app import Components
@@ -120,6 +121,7 @@ class ChatOpsClient(discord.Client):
         self.tree.add_command(build_group(self.run_verb, agents=self.complete_agents, profiles=self.complete_profiles,
                                           permissions=config.command_permissions), guild=self.guild)
         self.add_dynamic_items(render.ActionButton)
+        self.chatops.directories["discord"] = GuildDirectory(self)
 
     async def setup_hook(self) -> None:
         await sync_commands(self.tree, self.parts.store, self.guild)
@@ -314,11 +316,15 @@ class ChatOpsClient(discord.Client):
         for embeds in render.pages(reply):
             await message.channel.send(content=render.content(reply), embeds=embeds)
 
+    def served_guilds(self) -> list[discord.Guild]:
+        """The guilds whose roles count: the configured one, or every guild the bot is in."""
+        return [g for g in self.guilds if self.guild is None or g.id == self.guild.id]
+
     async def roles_in_guilds(self, user_id: int) -> frozenset[str]:
-        """A DM carries no roles; look the author up in the bot's guilds so role-based admins work."""
-        guilds = [g for g in self.guilds if self.guild is None or g.id == self.guild.id]
+        """Roles of a member no event describes (a DM's author, the admin an audit row names), looked
+        up in the served guilds so role-based admins work."""
         roles: set[str] = set()
-        for guild in guilds:
+        for guild in self.served_guilds():
             member = guild.get_member(user_id)
             if member is None:
                 try:

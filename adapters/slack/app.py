@@ -87,6 +87,7 @@ def create(parts: Components) -> SlackBot:
               request_verification_enabled=mode == "http", process_before_response=True)
     policy = parts.chatops.policy
     directory = Directory(client, groups_wanted=group_ids_in(policy.admins | policy.operators | policy.viewers))
+    parts.chatops.directories["slack"] = directory
     adapter = SlackAdapter(parts.chatops, client, directory, command=settings.get("SLACK_COMMAND", "/openclaw"),
                            wire_logger=wire)
     adapter.register(app)

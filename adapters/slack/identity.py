@@ -27,6 +27,8 @@ def group_ids_in(role_ids: Iterable[str]) -> bool:
 
 
 class Directory:
+    """The Slack side of `core.requests.Directory`."""
+
     def __init__(self, client: WebClient, *, groups_wanted: bool, ttl_s: float = 300.0):
         self.client = client
         self.groups_wanted = groups_wanted
@@ -39,12 +41,21 @@ class Directory:
         return User("slack", user_id, name, self.groups_of(user_id))
 
     def groups_of(self, user_id: str) -> frozenset[str]:
+        return self._memberships().get(user_id, frozenset())
+
+    def people(self, entry_id: str) -> list[str]:
+        """A role setting's `S…` entry is a user group: its members; any other entry is a person."""
+        if not entry_id.startswith("S"):
+            return [entry_id]
+        return sorted(user for user, groups in self._memberships().items() if entry_id in groups)
+
+    def _memberships(self) -> dict[str, frozenset[str]]:
         if not self.groups_wanted:
-            return frozenset()
+            return {}
         with self._lock:
             if time.monotonic() - self._fetched_at > self.ttl_s:
                 self._refresh()
-            return self._members.get(user_id, frozenset())
+            return self._members
 
     def _refresh(self) -> None:
         """On failure keep the last known memberships: a Slack hiccup must not demote an admin."""

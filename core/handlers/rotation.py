@@ -105,7 +105,8 @@ def act_rotate(ops: "ChatOps", request: Request, value: str) -> Reply:
         return refusal
     target = rotation_admin(ops, request.user, agent, profile_id)
     if target is None:
-        return Reply.error("No admin to ask", f"Nobody on {request.user.platform} is an admin who could paste the new credential.")
+        return Reply.error("No admin to ask", f"Nobody on {request.user.platform} is an admin who could paste the new credential.",
+                           hint=f"An admin can start it themselves: `rotate {profile_id} {agent}`.")
     reply = open_intake(ops, request, target.key, agent, kind, profile_id, None, purpose="rotate")
     if target.key != request.user.key:
         reply.direct_user = target.id
@@ -117,22 +118,26 @@ def act_rotate(ops: "ChatOps", request: Request, value: str) -> Reply:
 def rotation_admin(ops: "ChatOps", presser: User, agent: str, profile_id: str) -> User | None:
     """Who should paste the replacement: the last admin who stored this profile (audit log), if
     they are still an admin on the presser's platform; else the presser if an admin; else the
-    first admin user listed in the policy for that platform."""
+    first person an admin entry of that platform stands for. Entries may be groups (Slack user
+    groups, Discord roles): the platform's directory turns them into people, so a DM never goes
+    to a group id."""
+    def admin(user: User) -> bool:
+        return ops.policy.role_of(user) >= Role.ADMIN
+
     for row in ops.store.audit_rows(200):
         if row.action in ONBOARDING_ACTIONS and row.agent == agent and row.profile_id == profile_id \
                 and row.result in ("stored", "stored-unverified", "rotated"):
             platform, _, user_id = row.actor.partition(":")
-            candidate = User(platform, user_id)
-            if platform == presser.platform and ops.policy.role_of(candidate) >= Role.ADMIN:
+            if platform == presser.platform and admin(candidate := ops.person(platform, user_id)):
                 return candidate
             break
-    if ops.policy.role_of(presser) >= Role.ADMIN:
+    if admin(presser):
         return presser
     for key in sorted(ops.policy.admins):
-        platform, _, user_id = key.partition(":")
-        if platform == "slack" and user_id.startswith("S"):
-            continue  # a Slack user group, not a person with a DM
-        candidate = User(platform, user_id)
-        if platform == presser.platform and ops.policy.role_of(candidate) >= Role.ADMIN:
-            return candidate
+        platform, _, entry_id = key.partition(":")
+        if platform != presser.platform:
+            continue
+        for user_id in ops.people(platform, entry_id):
+            if admin(candidate := ops.person(platform, user_id)):
+                return candidate
     return None
