@@ -22,7 +22,7 @@ from adapters.discord.sync import sync_commands
 from bot.app import Components
 from core.gateway.runner import GatewayError
 from core.grammar import Verb
-from core.replies import Action, Reply, Severity
+from core.replies import Action, Reply, Severity, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
 log = logging.getLogger(__name__)
@@ -140,15 +140,23 @@ class ChatOpsClient(discord.Client):
         """Finish a deferred interaction: the first page edits the original response (ending the
         spinner), further pages are follow-ups with the same visibility. A reply meant for a DM
         (`Reply.direct`) goes to the requester's DM, or to `direct_user`'s when core names another
-        admin (a "Rotate now" pressed in a channel)."""
+        admin (a "Rotate now" pressed in a channel).
+
+        A public defer (status) whose answer core marks private (an error, an unknown agent) cannot
+        be made private in place: the public placeholder is deleted and the answer follows privately."""
         messages = render.pages(reply)
         view = render.view(reply.actions)
+        in_place = ephemeral or reply.visibility is Visibility.IN_CHANNEL
+        if not in_place:
+            await interaction.delete_original_response()
         for number, embeds in enumerate(messages):
             extra: dict[str, Any] = {"view": view} if view and number == len(messages) - 1 else {}
-            if number == 0:
-                await interaction.edit_original_response(content=render.content(reply), embeds=embeds, **extra)
+            content = render.content(reply) if number == 0 else None
+            if number == 0 and in_place:
+                await interaction.edit_original_response(content=content, embeds=embeds, **extra)
             else:
-                await interaction.followup.send(embeds=embeds, ephemeral=ephemeral, **extra)
+                await interaction.followup.send(content=content, embeds=embeds, ephemeral=ephemeral or not in_place,
+                                                **extra)
         if reply.direct is not None:
             await self.send_direct(interaction, reply)
 

@@ -165,6 +165,8 @@ class FakeDiscord:
                     "resource": {"type": payload["type"]}}
         elif parts[0] == "webhooks" and r.method in ("PATCH", "POST"):
             data = self._message("0", r.json)
+        elif parts[0] == "webhooks" and r.method == "DELETE":
+            return web.Response(status=204)
         elif parts[0] == "applications" and parts[-1] == "commands" and r.method == "PUT":
             data = [dict(c, id=str(next(self._ids)), application_id=APP_ID, version="1") for c in r.json]
         elif parts[0] == "users" and len(parts) == 2 and parts[1].isdigit():

@@ -39,6 +39,22 @@ def test_private_status_is_ephemeral_from_the_defer(discord_bot):
     assert defer.json["data"]["flags"] & 64
 
 
+def test_a_status_error_after_the_public_defer_is_shown_only_to_the_requester(discord_bot):
+    async def scenario():
+        async with running(discord_bot) as rig:
+            payload = p.slash(viewer(), "status", agent="nope")
+            answer = await rig.interact(payload, lambda r: r.method == "POST" and payload["token"] in r.path
+                                        and r.path.startswith("/webhooks/"))
+            return rig, payload, answer
+
+    rig, payload, answer = asyncio.run(scenario())
+    defer = rig.fake.find("POST", f"/interactions/{payload['id']}/")[0]
+    assert not defer.json.get("data", {}).get("flags", 0) & 64  # public "thinking", as status always starts
+    assert len(rig.fake.find("DELETE", f"{payload['token']}/messages/@original")) == 1
+    assert rig.fake.find("PATCH", f"{payload['token']}/messages/@original") == []
+    assert answer.json["flags"] & 64 and "Unknown agent" in str(answer.json["embeds"])
+
+
 def test_non_admin_is_refused_without_a_secret_form(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
