@@ -46,7 +46,9 @@ def answered(payload: dict):
             return False
         if r.path.endswith("/callback"):
             return (r.json or {}).get("type") in (4, 7, 9)  # a message, an update or a modal: final
-        return r.method == "PATCH" and r.path.endswith("@original")  # a deferred answer, edited
+        if r.method == "PATCH" and r.path.endswith("@original"):
+            return True  # a deferred answer, edited in place
+        return r.method == "POST" and r.path.startswith("/webhooks/")  # a private follow-up after a public defer
     return done
 
 
