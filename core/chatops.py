@@ -136,14 +136,14 @@ class ChatOps:
                 hint="Start one with `onboard` or `paste-token`, then paste it again.")
         return self.handle(request)
 
-    def inspect_edit(self, request: Request, previous_text: str | None) -> Reply | None:
+    def inspect_edit(self, request: Request, previous_text: str) -> Reply | None:
         """An edited message. In a shared channel an edit that adds a credential burns it like a new
-        post; one the message already held was flagged when it was posted (`previous_text` None:
+        post; one the message already held was flagged when it was posted (`previous_text` "":
         the platform no longer knows the original, so every credential counts as added). Edits in
         a DM are neither commands nor pastes: the open session takes new messages only."""
         if request.place.kind is not PlaceKind.CHANNEL:
             return None
-        before = set(find_embedded(previous_text or ""))
+        before = set(find_embedded(previous_text))
         added = [fp for fp in find_embedded(request.text) if fp not in before]
         return self.burned(request, added) if added else None
 

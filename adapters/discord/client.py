@@ -146,17 +146,17 @@ class ChatOpsClient(discord.Client):
         be made private in place: the public placeholder is deleted and the answer follows privately."""
         messages = render.pages(reply)
         view = render.view(reply.actions)
-        in_place = ephemeral or reply.visibility is Visibility.IN_CHANNEL
-        if not in_place:
+        made_private = not ephemeral and reply.visibility is Visibility.EPHEMERAL
+        if made_private:
             await interaction.delete_original_response()
+            ephemeral = True
         for number, embeds in enumerate(messages):
             extra: dict[str, Any] = {"view": view} if view and number == len(messages) - 1 else {}
             content = render.content(reply) if number == 0 else None
-            if number == 0 and in_place:
+            if number == 0 and not made_private:
                 await interaction.edit_original_response(content=content, embeds=embeds, **extra)
             else:
-                await interaction.followup.send(content=content, embeds=embeds, ephemeral=ephemeral or not in_place,
-                                                **extra)
+                await interaction.followup.send(content=content, embeds=embeds, ephemeral=ephemeral, **extra)
         if reply.direct is not None:
             await self.send_direct(interaction, reply)
 
@@ -349,15 +349,14 @@ class ChatOpsClient(discord.Client):
         message = payload.message
         if payload.guild_id is None or message.author.bot or not self.config.scan_guild_messages:
             return
-        await self.on_guild_message(message, edited_from=payload.cached_message.content if payload.cached_message else None,
-                                    edited=True)
+        await self.on_guild_message(message, edited_from=payload.cached_message.content if payload.cached_message else "")
 
-    async def on_guild_message(self, message: discord.Message, edited_from: str | None = None,
-                               edited: bool = False) -> None:
-        """A credential posted in a guild channel is burned: delete it when allowed, and say so."""
+    async def on_guild_message(self, message: discord.Message, edited_from: str | None = None) -> None:
+        """A credential posted in a guild channel is burned: delete it when allowed, and say so.
+        `edited_from` is set for an edit: the text before it, "" when the client no longer has it."""
         request = Request(user_of(message.author), place_of(message.channel.id, True), message.content)
-        reply = await (self.call(self.chatops.inspect_edit, request, edited_from) if edited
-                       else self.call(self.chatops.inspect_message, request))
+        reply = await (self.call(self.chatops.inspect_message, request) if edited_from is None
+                       else self.call(self.chatops.inspect_edit, request, edited_from))
         if reply is None or not reply.burned:
             return
         deleted = False

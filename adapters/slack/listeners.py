@@ -217,7 +217,7 @@ class SlackAdapter:
         if not user_id or edited.get("bot_id") or event.get("channel_type") == "im":
             return
         request = Request(self._user(user_id), Place(PlaceKind.CHANNEL, channel), edited.get("text", ""))
-        previous = (event.get("previous_message") or {}).get("text")
+        previous = (event.get("previous_message") or {}).get("text") or ""
         self._inspect(lambda: self.chatops.inspect_edit(request, previous),
                       lambda r: self.post_ephemeral(channel, user_id, r))
 
