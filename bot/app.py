@@ -12,6 +12,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from core.alerts.center import AlertCenter
@@ -25,6 +26,9 @@ from core.gateway.runner import CliRunner
 from core.probe import Prober
 from core.store import Store
 from core.vault import KEY_ENV, Vault, load_key
+
+if TYPE_CHECKING:
+    from bot.health import Health
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +67,7 @@ class Components:
     store: Store
     alerts: AlertCenter
     watcher: Watcher
+    health: "Health | None" = None  # set by `run` (bot/health.py); adapters register probes on it
 
     def add_notifier(self, platform: str, notifier) -> None:
         """Adapters register how they deliver alerts (post, edit in place, thread follow-up)."""

@@ -1,4 +1,4 @@
-"""`openclaw-chatops` entry points: run | console | resolve | vault | doctor.
+"""`openclaw-chatops` entry points: run | console | resolve | vault | service.
 
 `run` starts the chat adapters whose tokens are set; with none it falls back to the console, so
 the same command works on a fresh machine. `--sandbox` makes a project-local OpenClaw home (with
@@ -45,7 +45,8 @@ def load_settings(args: argparse.Namespace) -> Settings:
     env = dict(os.environ)
     if getattr(args, "sandbox", False):
         env.update(sandbox_env(Path(args.sandbox_dir).resolve()))
-    return Settings.load(env)
+    env_file = getattr(args, "env_file", None)
+    return Settings.load(env, env_file=Path(env_file) if env_file else None)
 
 
 def run_console(parts, json_mode: bool) -> int:
@@ -61,6 +62,16 @@ def run_console(parts, json_mode: bool) -> int:
         parts.watcher.stop()
 
 
+def start_health(parts):
+    """The health file `service status` reads, written while `run` runs."""
+    from bot.health import HEALTH_FILE, Health
+
+    health = Health(parts.settings.chatops_dir / HEALTH_FILE, parts.gateway, parts.watcher)
+    parts.health = health
+    health.start()
+    return health
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.app import build
 
@@ -74,12 +85,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     parts = build(settings)
     adapters = chat_adapters(settings)
-    if not adapters:
-        print("No chat tokens set (SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN): starting the console adapter.",
-              file=sys.stderr)
-        return run_console(parts, args.json)
-    parts.watcher.start()
-    return adapters(parts)
+    health = start_health(parts)
+    try:
+        if not adapters:
+            print("No chat tokens set (SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN): starting the console adapter.",
+                  file=sys.stderr)
+            return run_console(parts, args.json)
+        parts.watcher.start()
+        return adapters(parts)
+    finally:
+        health.stop()
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from bot.service import Layout, Service, ServiceError
+
+    service = Service(load_settings(args), Layout.detect(dict(os.environ)), dict(os.environ))
+    try:
+        if args.action == "logs":
+            argv = service.logs_command()
+            os.execvp(argv[0], argv)  # follows until Ctrl-C, like running it by hand
+        return {"install": service.install, "uninstall": service.uninstall, "status": service.status}[args.action]()
+    except (ServiceError, OSError) as exc:
+        print(f"service: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -128,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--json", action="store_true", help="console: one JSON reply document per line")
         p.add_argument("--sandbox", action="store_true", help="use a project-local OpenClaw home")
         p.add_argument("--sandbox-dir", default=".sandbox", help="where --sandbox keeps its OpenClaw home")
+        p.add_argument("--env-file", help="read settings from this file instead of ./.env (the environment still wins)")
         p.set_defaults(func=func)
     p = sub.add_parser("resolve", help="exec SecretRef resolver (OpenClaw runs this)", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -137,6 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sandbox", action="store_true")
     p.add_argument("--sandbox-dir", default=".sandbox")
     p.set_defaults(func=cmd_vault)
+    p = sub.add_parser("service", help="run the bot as a user service next to the gateway (systemd / launchd)")
+    p.add_argument("action", choices=("install", "uninstall", "status", "logs"))
+    p.add_argument("--env-file", help="settings to copy into the service's environment file (default ./.env)")
+    p.set_defaults(func=cmd_service)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -21,6 +21,8 @@ def start(parts: Components) -> int:
     """Run the Discord bot until stopped; 1 when Discord refuses the token."""
     config = DiscordConfig.from_settings(parts.settings)
     client = ChatOpsClient(parts, config)
+    if parts.health is not None:
+        parts.health.watch("discord", lambda: client.is_ready() and not client.is_closed())
     try:
         client.run(config.token, log_handler=None)  # keep the logging set up by bot.app.build
     except discord.LoginFailure:

@@ -101,12 +101,16 @@ def start(parts: Components) -> int:
     if bot.mode == "socket":
         log.info("Slack: Socket Mode, command %s", bot.adapter.command)
         handler = bot.socket_handler()
+        if parts.health is not None:
+            parts.health.watch("slack", handler.client.is_connected)
         try:
             handler.start()
         except KeyboardInterrupt:
             handler.close()
         return 0
     server = bot.http_server()
+    if parts.health is not None:  # HTTP mode: connected means listening
+        parts.health.watch("slack", lambda: server.socket.fileno() >= 0)
     log.info("Slack: HTTP mode on %s:%s%s, command %s", *server.server_address, EVENTS_PATH,
              bot.adapter.command)
     try:

@@ -46,6 +46,8 @@ class Watcher:
         self.expiry_lead_ms = int(expiry_lead_s * 1000)
         self.unreachable_after = unreachable_after
         self.failures = 0
+        self.last_error = ""  # the last failed look's message, for the health file
+        self.last_look = 0.0  # wall time of the last tick, for the health file
         self.snapshots = 0  # how many times the CLI was asked (for the cost benchmark)
         self._last_sig: tuple | None = None
         self._last_snapshot = 0.0
@@ -66,8 +68,14 @@ class Watcher:
             return True
         return since >= self.resync_s
 
+    @property
+    def last_snapshot(self) -> float:
+        """Wall time the gateway was last asked (0.0: never)."""
+        return self._last_snapshot
+
     def tick(self, *, force: bool = False) -> bool:
         """One look; returns True when a snapshot was taken."""
+        self.last_look = time.time()
         if self.housekeeping is not None and (force or time.monotonic() - self._last_housekeeping >= HOUSEKEEPING_S):
             self._last_housekeeping = time.monotonic()
             self.housekeeping()
@@ -101,12 +109,14 @@ class Watcher:
         with self.center.lock:
             if all_failed and errors:
                 self.failures += 1
+                self.last_error = str(errors[0])[:300]
                 change = None
                 if self.failures >= self.unreachable_after:
                     change = self.center.book.open_external(
                         "gateway:unreachable", {"kind": "gateway_unreachable", "message": str(errors[0])[:300]})
             else:
                 self.failures = 0
+                self.last_error = ""
                 change = self.center.book.resolve_external("gateway:unreachable")
         if change:
             self.center.publish([change])
