@@ -12,6 +12,7 @@ from core.durations import humanize
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus, now_ms
 from core.grammar import Command
+from core.provider_scope import TOKEN_AUTH_NOTE, managed, outside_advice, uses_managed
 from core.replies import Action, Reply, Section, Severity
 from core.requests import Request
 
@@ -48,7 +49,11 @@ def diagnose(ops: "ChatOps", snap: AgentStatus) -> list[Section]:
     agent = snap.agent
     profiles = snap.profiles()
     anthropic = [p for p in profiles if p.provider == "anthropic"]
-    if not anthropic or "anthropic" in snap.missing_providers:
+    for provider in snap.missing_providers:
+        if not managed(provider):
+            out.append(Section(f'{agent}: "No API key found for provider {provider}"',
+                               outside_advice(provider, agent), severity=Severity.INFO))
+    if "anthropic" in snap.missing_providers or (not anthropic and uses_managed(snap)):
         own = [p.id for p in anthropic if p.local]
         inherited = [p.id for p in anthropic if not p.local]
         out.append(Section(
@@ -74,6 +79,9 @@ def diagnose(ops: "ChatOps", snap: AgentStatus) -> list[Section]:
             out.append(Section(f"{agent}: {u.profile_id} disabled for billing",
                                f"{u.recovery_hint or 'Top up credits.'} It is retried in {humanize(u.remaining_ms(at) / 1000)}.",
                                severity=Severity.ERROR))
+    if any(p.type == "token" for p in anthropic) and not any(p.type == "api_key" for p in anthropic):
+        out.append(Section(f"{agent}: setup-token only", f"{TOKEN_AUTH_NOTE} Add a key as well with "
+                           f"`onboard {agent} api-key`; the gateway fails over between them.", severity=Severity.INFO))
     for p in anthropic:
         if p.ref_id and not ops.vault_info(p.ref_id) and p.ref_id.startswith("anthropic/"):
             out.append(Section(

@@ -15,6 +15,7 @@ from core.credential_writer import DEFAULT_PROFILE, CredentialWriteFailed
 from core.credentials import Credential, CredentialRejected, Kind, classify, find_embedded
 from core.durations import parse_duration
 from core.grammar import Command, GrammarError, parse
+from core.provider_scope import TOKEN_AUTH_NOTE
 from core.replies import Action, Field, Prompt, Reply, Section, Severity
 from core.requests import Request
 from core.store import Session
@@ -78,8 +79,10 @@ def _next_step(ops: "ChatOps", session: Session) -> Reply:
     if session.method is None:
         return Reply(
             title=f"Onboard agent {session.agent}",
-            text="Which credential will you add?\n• Anthropic API key (sk-ant-api03-…, usage-based billing)\n"
-                 "• Claude setup-token (sk-ant-oat01-…, made by `claude setup-token`, uses your subscription)",
+            text="Which credential will you add?\n• Anthropic API key (sk-ant-api03-…, usage-based billing; "
+                 "recommended for new setups)\n"
+                 "• Claude setup-token (sk-ant-oat01-…, made by `claude setup-token`, uses your subscription)\n"
+                 + TOKEN_AUTH_NOTE,
             actions=[Action("onboard.method", "Anthropic API key", f"{session.id}:api-key", "primary"),
                      Action("onboard.method", "Claude setup-token", f"{session.id}:setup-token")],
             prompt=Prompt("choice", session.id, "api-key or setup-token", ["api-key", "setup-token"]),

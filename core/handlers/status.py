@@ -9,6 +9,7 @@ from core.gateway.status import AgentStatus, Profile, now_ms
 from core.grammar import Command
 from core.lifecycle_signals import kind_failovers, stuck_cooldowns
 from core.handlers.alerts import open_incidents_section
+from core.provider_scope import managed, outside_advice, uses_managed
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
 from core.requests import Request
 
@@ -53,6 +54,8 @@ def profile_state(snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Seve
 
 def describe_profile(ops: "ChatOps", snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, Field]:
     severity, state = profile_state(snap, profile, at_ms)
+    if not managed(profile.provider):  # shown, but the bot cannot act on it: never "needs attention"
+        severity = Severity.OK if severity is Severity.OK else Severity.INFO
     kind = {"token": "setup-token", "api_key": "API key"}.get(profile.type, profile.type)
     parts = [kind]
     if profile.ref_id:
@@ -64,6 +67,8 @@ def describe_profile(ops: "ChatOps", snap: AgentStatus, profile: Profile, at_ms:
         parts.append(f"expires in {humanize((profile.expires_at - at_ms) / 1000)}" if profile.expires_at > at_ms else "expired")
     if not profile.local:
         parts.append(f"inherited from {ops.gateway.agents()[0]}")
+    if not managed(profile.provider):
+        parts.append("read-only (managed with OpenClaw)")
     return severity, Field(profile.id, f"{state} · " + " · ".join(parts))
 
 
@@ -76,8 +81,12 @@ def agent_section(ops: "ChatOps", snap: AgentStatus, at_ms: int) -> Section:
         severities.append(sev)
     lines = [f"model {snap.default_model or 'not set'}" + (f" → fallbacks {', '.join(snap.fallbacks)}" if snap.fallbacks else "")]
     for provider in snap.exhausted_providers(at_ms):
-        severities.append(Severity.ERROR)
-        lines.append(f"⛔ No available auth profile for {provider}: every profile is in cooldown or disabled.")
+        if managed(provider):
+            severities.append(Severity.ERROR)
+            lines.append(f"⛔ No available auth profile for {provider}: every profile is in cooldown or disabled.")
+        else:
+            severities.append(Severity.INFO)
+            lines.append(f"ℹ️ Every {provider} profile is in cooldown or disabled (OpenClaw manages {provider}).")
     for stuck in stuck_cooldowns(snap):
         severities.append(Severity.ERROR)
         lines.append(f"⛔ {stuck['profile']}: {stuck['hint']}")
@@ -85,11 +94,26 @@ def agent_section(ops: "ChatOps", snap: AgentStatus, at_ms: int) -> Section:
         severities.append(Severity.WARNING)
         lines.append(f"⚠️ Failover: {failover['message']}")
     for provider in snap.missing_providers:
-        severities.append(Severity.ERROR)
-        lines.append(f"⛔ No credentials for {provider}: run `onboard {snap.agent}`.")
-    if not snap.profiles():
-        severities.append(Severity.ERROR)
-        lines.append(f"No auth profiles. Run `onboard {snap.agent}`.")
+        if managed(provider):
+            severities.append(Severity.ERROR)
+            lines.append(f"⛔ No credentials for {provider}: run `onboard {snap.agent}`.")
+        else:
+            severities.append(Severity.INFO)
+            lines.append(f"ℹ️ No credentials for {provider}, which this agent's models use. "
+                         + outside_advice(provider, snap.agent))
+    if not any(managed(p.provider) for p in snap.profiles()):
+        if uses_managed(snap):
+            severities.append(Severity.ERROR)
+            lines.append(f"{'No auth profiles' if not snap.profiles() else 'No Anthropic auth profile'}. "
+                         f"Run `onboard {snap.agent}`.")
+        elif snap.missing_providers:  # nothing usable at all: onboarding Anthropic is what the bot can do
+            severities.append(Severity.WARNING)
+            lines.append(f"⚠️ No Anthropic auth profile; `onboard {snap.agent}` adds one.")
+        else:
+            lines.append(f"No Anthropic auth profile; `onboard {snap.agent}` adds one.")
+    elif not uses_managed(snap):
+        lines.append(f"The gateway uses Anthropic profiles only for anthropic/… models; this agent runs "
+                     f"{snap.default_model or 'another provider'}.")
     model = snap.default_model
     if model.startswith("anthropic/"):
         retention = ops.gateway.config().cache_params(model, snap.agent).effective
