@@ -89,6 +89,7 @@ def build(settings: Settings) -> Components:
                       unreachable_after=settings.unreachable_after)
     chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober, alerts=alerts,
                       options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified,
-                                      rollback_window_s=settings.rollback_window_s))
+                                      rollback_window_s=settings.rollback_window_s,
+                                      burned_notice=settings.burned_notice))
     watcher.housekeeping = chatops.purge_versions
     return Components(settings, chatops, gateway, vault, store, alerts, watcher)

@@ -96,6 +96,7 @@ class Settings:
     unreachable_after: int
     flap_window_s: float
     rollback_window_s: float
+    burned_notice: bool
     raw: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -152,5 +153,6 @@ class Settings:
             unreachable_after=int(_float(merged, "OPENCLAW_CHATOPS_UNREACHABLE_AFTER", 3)),
             flap_window_s=_float(merged, "OPENCLAW_CHATOPS_FLAP_WINDOW", 600.0),
             rollback_window_s=_float(merged, "OPENCLAW_CHATOPS_ROLLBACK_WINDOW", 7 * 86400.0),
+            burned_notice=_bool(merged, "OPENCLAW_CHATOPS_BURNED_NOTICE", False),
             raw=dict(merged),
         )

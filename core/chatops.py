@@ -17,6 +17,7 @@ from typing import Callable
 
 from core.access import Policy, Role
 from core.alerts.center import AlertCenter
+from core.alerts.render import burned_notice_reply
 from core.credential_writer import CredentialWriter
 from core.credentials import find_embedded
 from core.gateway.client import Gateway
@@ -40,6 +41,7 @@ class Options:
     store_unverified: bool = True  # when the probe cannot reach Anthropic, store anyway?
     large_fleet: int = 8  # more agents than this: status summarises healthy ones
     rollback_window_s: float = DEFAULT_ROLLBACK_WINDOW_S  # how long a rotated-out version stays restorable
+    burned_notice: bool = False  # also tell the alert channel when a credential is posted in a shared channel
 
 
 Handler = Callable[["ChatOps", Request, Command], Reply]
@@ -219,6 +221,11 @@ class ChatOps:
         for fp in fingerprints:
             self.store.audit(request.user.key, "secret_in_channel", "refused", fingerprint=fp,
                              detail=f"place {request.place.id or 'unknown'}")
+        if self.options.burned_notice and self.alerts is not None and fingerprints:
+            dest = self.alerts.destination()
+            self.alerts.post_note(burned_notice_reply(
+                request.user.platform, request.user.id, request.place.id, fingerprints,
+                mentions=dest is not None and dest.platform == request.user.platform))
         return Reply(
             title="A credential was posted in a shared channel",
             text=("It was not stored. Treat it as burned: channel history, notifications, search and "

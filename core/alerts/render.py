@@ -70,3 +70,20 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
 
 def note_reply(text: str, severity: Severity = Severity.INFO) -> Reply:
     return Reply(title=text, severity=severity, visibility=Visibility.IN_CHANNEL)
+
+
+def burned_notice_reply(platform: str, user_id: str, place_id: str, fingerprints: list[str], *, mentions: bool) -> Reply:
+    """The team's copy of a burned-credential warning: who, where, which (fingerprint only), and
+    that it must be revoked. `mentions` when the alert channel is on the poster's platform (Slack
+    and Discord both read `<@user>` and `<#channel>`); otherwise plain ids."""
+    who = f"<@{user_id}>" if mentions else f"{platform} user {user_id}"
+    where = (f"<#{place_id}>" if mentions else f"{platform} channel {place_id}") if place_id else "a shared channel"
+    return Reply(
+        title="🔥 A credential was posted in a shared channel",
+        text=(f"{who} posted a credential in {where}. It was not stored, but everyone there has seen it: "
+              "revoke it and issue a new one (the Anthropic Console for an API key, `claude setup-token` "
+              "for a setup-token)."),
+        sections=[Section("Details", fields=[Field("Fingerprint", ", ".join(fingerprints)),
+                                             Field("Posted by", f"{platform}:{user_id}")], severity=Severity.WARNING)],
+        severity=Severity.WARNING, visibility=Visibility.IN_CHANNEL,
+    )
