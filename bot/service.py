@@ -259,7 +259,8 @@ class Service:
     def _activation(self) -> list[list[str]]:
         if self.layout.system == "launchd":
             return [["launchctl", "bootstrap", f"gui/{os.getuid()}", str(self.layout.unit_path)]]
-        return [self._systemctl("daemon-reload"), self._systemctl("enable", "--now", UNIT_NAME)]
+        # restart, not start: a re-install must pick up the new unit and environment file
+        return [self._systemctl("daemon-reload"), self._systemctl("enable", UNIT_NAME), self._systemctl("restart", UNIT_NAME)]
 
     # -- commands ---------------------------------------------------------------------------------
     def install(self) -> int:
@@ -296,6 +297,8 @@ class Service:
                      "console to talk to and stops at once. Add them, then restart the service.")
         steps = self._activation()
         if self.manager_reachable():
+            if layout.system == "launchd":  # bootstrap refuses a loaded agent: unload the old one first
+                self.run(["launchctl", "bootout", f"gui/{os.getuid()}/{LAUNCHD_LABEL}"])
             for argv in steps:
                 result = self.run(argv)
                 if result.returncode != 0:

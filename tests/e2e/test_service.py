@@ -108,7 +108,9 @@ def test_install_writes_a_unit_systemd_accepts_with_tokens_only_in_a_0600_file(
     for secret in (SLACK_TOKEN, APP_TOKEN):
         assert secret not in unit.read_text() and secret not in result.stdout + result.stderr
     out = result.stdout
-    assert "systemctl --user daemon-reload" in out and "systemctl --user enable --now openclaw-chatops.service" in out
+    assert [line.strip() for line in out.splitlines() if line.strip().startswith("systemctl")] == [
+        "systemctl --user daemon-reload", "systemctl --user enable openclaw-chatops.service",
+        "systemctl --user restart openclaw-chatops.service"]
     assert "loginctl enable-linger svc-test" in out
     assert "vault key: kept in the key file" in out and "exec provider" in out
 
