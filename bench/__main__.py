@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -32,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", choices=[[], *BENCHES], help="default: all")
     parser.add_argument("--note", default="", help="a line for RESULTS.md (e.g. that the machine was shared)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--quick", action="store_true", help="smallest parameters, to prove the benchmarks run; implies --no-write")
     args = parser.parse_args(argv)
+    if args.quick:
+        os.environ["BENCH_QUICK"] = "1"
+        args.no_write = True
     host = machine()
     started = dt.datetime.now(dt.timezone.utc)
     figures: list[Figure] = []

@@ -20,7 +20,7 @@ import urllib.parse
 from pathlib import Path
 
 from adapters.slack.app import create
-from bench.common import Figure, bot_on, home_with, percentile, under
+from bench.common import Figure, bot_on, home_with, percentile, quick, under
 from tests.fakes.slack import FakeSlack, sign
 from tests.harness import BotHarness
 
@@ -54,6 +54,8 @@ def burst(url: str, fake: FakeSlack, harness: BotHarness, requests: int, tag: st
 
 
 def run(requests: int = REQUESTS, bursts: int = BURSTS) -> list[Figure]:
+    if quick():
+        requests, bursts = 20, 1
     binary, home = home_with(label="ack")
     fake = FakeSlack()
     harness = bot_on(binary, home, SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=fake.api_url,

@@ -49,6 +49,12 @@ def under(bench: str, name: str, value: float, unit: str, limit: float, note: st
                   value <= limit, note)
 
 
+def quick() -> bool:
+    """`python -m bench --quick` (BENCH_QUICK=1): the smallest parameters, to prove a benchmark runs.
+    Its figures mean nothing, so that run leaves RESULTS.md alone."""
+    return os.environ.get("BENCH_QUICK") == "1"
+
+
 def workdir(label: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
 

@@ -7,13 +7,15 @@ import json
 import subprocess
 import time
 
-from bench.common import Figure, bot_on, home_with, median, percentile, under
+from bench.common import Figure, bot_on, home_with, median, percentile, quick, under
 from core.credentials import classify
 
 CALLS = 30
 
 
 def run(calls: int = CALLS) -> list[Figure]:
+    if quick():
+        calls = 3
     binary, home = home_with(label="resolver")
     harness = bot_on(binary, home)
     token = "sk-ant-oat01-" + "BenchResolver_" * 7
