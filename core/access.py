@@ -46,3 +46,8 @@ class Policy:
             if keys & members:
                 return role
         return self.default_role
+
+    def names(self, user: User) -> bool:
+        """Whether a role setting lists this user by their own id (not through a group): a platform
+        that admits only known people (Discord DMs) lets these in even from outside its servers."""
+        return user.key in self.admins | self.operators | self.viewers

@@ -89,6 +89,7 @@ class ChatOps:
         self.writer = CredentialWriter(gateway, vault)
         self.alerts = alerts
         self.directories: dict[str, Directory] = {}  # platform → its Directory, set by the adapter
+        self.fresh_reads = status.FreshReads()  # spaces `status --fresh` rounds (each runs the CLI per agent)
 
     # -- entry points --------------------------------------------------------------------------
     def handle(self, request: Request) -> Reply:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Callable
 
 import discord
@@ -58,6 +59,10 @@ def place_of(channel_id: int | None, in_guild: bool) -> Place:
 
 
 UNCLAIMED_AFTER_S = 1.5  # Discord invalidates an interaction not answered within 3 s
+# A DM from outside the served guilds is refused without a REST lookup for this long after the last
+# one, so a stranger's flood of DMs costs one member lookup a minute.
+OUTSIDER_TTL_S = 60.0
+OUTSIDER_REFUSAL = "This bot only answers members of the server it serves."
 
 
 def refusal_for(error: BaseException) -> Reply | None:
@@ -118,6 +123,8 @@ class ChatOpsClient(discord.Client):
         self.guild = discord.Object(config.guild_id) if config.guild_id else None
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
+        self.tree.interaction_check = self.admit_command  # type: ignore[method-assign]
+        self.outsiders: dict[int, float] = {}  # user id → when the refusal stops being cached
         self.tree.add_command(build_group(self.run_verb, agents=self.complete_agents, profiles=self.complete_profiles,
                                           permissions=config.command_permissions), guild=self.guild)
         self.add_dynamic_items(render.ActionButton)
@@ -251,6 +258,9 @@ class ChatOpsClient(discord.Client):
     # -- buttons -------------------------------------------------------------------------------
     async def on_action(self, interaction: discord.Interaction, action: str, value: str) -> None:
         self.claimed[interaction.id] = True  # answered below, however long core takes
+        if interaction.guild_id is None and await self.dm_roles(interaction.user) is None:
+            await interaction.response.send_message(OUTSIDER_REFUSAL, ephemeral=True)
+            return
         if action == PASTE:  # must be the first response: a modal cannot follow a defer
             session = self.parts.store.session(value)
             label = f"{session.method} for agent {session.agent}" if session and session.method else "Credential"
@@ -315,8 +325,12 @@ class ChatOpsClient(discord.Client):
             await self.on_guild_message(message)
 
     async def on_direct_message(self, message: discord.Message) -> None:
-        """A DM: the open onboarding session takes it as the credential, else it is a command."""
-        roles = await self.roles_in_guilds(message.author.id)
+        """A DM: the open onboarding session takes it as the credential, else it is a command.
+        Someone outside the served guilds gets one line and nothing else (see `dm_roles`)."""
+        roles = await self.dm_roles(message.author)
+        if roles is None:
+            await message.channel.send(OUTSIDER_REFUSAL)
+            return
         request = Request(user_of(message.author, roles), place_of(message.channel.id, False), message.content)
         reply = await self.call(self.chatops.inspect_message, request)
         if reply is None:
@@ -331,7 +345,14 @@ class ChatOpsClient(discord.Client):
     async def roles_in_guilds(self, user_id: int) -> frozenset[str]:
         """Roles of a member no event describes (a DM's author, the admin an audit row names), looked
         up in the served guilds so role-based admins work."""
+        return await self.membership(user_id) or frozenset()
+
+    async def membership(self, user_id: int) -> frozenset[str] | None:
+        """The user's roles across the served guilds, None when they are a member of none (GET
+        /guilds/{guild}/members/{user}: no privileged intent needed). A lookup Discord fails counts
+        as not found in that guild: the caller refuses rather than guesses."""
         roles: set[str] = set()
+        found = False
         for guild in self.served_guilds():
             member = guild.get_member(user_id)
             if member is None:
@@ -339,8 +360,36 @@ class ChatOpsClient(discord.Client):
                     member = await guild.fetch_member(user_id)
                 except discord.HTTPException:
                     continue
+            found = True
             roles |= {str(r.id) for r in member.roles if not r.is_default()}
-        return frozenset(roles)
+        return frozenset(roles) if found else None
+
+    async def dm_roles(self, author: discord.User | discord.Member) -> frozenset[str] | None:
+        """Who may use the bot from a DM, where Discord applies no server permission: members of a
+        served guild and people the role settings list by user id. Returns their roles, or None for
+        anyone else (a public bot can be DMed by any Discord user). Only the refusal is cached:
+        a role taken away still counts at once."""
+        now = time.monotonic()
+        if self.outsiders.get(author.id, 0.0) > now:
+            return None
+        roles = await self.membership(author.id)
+        if roles is None and self.chatops.policy.names(user_of(author)):
+            roles = frozenset()
+        if roles is None:
+            self.outsiders = {u: t for u, t in self.outsiders.items() if t > now}
+            self.outsiders[author.id] = now + OUTSIDER_TTL_S
+        return roles
+
+    async def admit_command(self, interaction: discord.Interaction) -> bool:
+        """The command tree's check: a slash command or autocomplete from a DM (a global command is
+        offered there) passes the same membership test as a DM message."""
+        if interaction.guild_id is not None or await self.dm_roles(interaction.user) is not None:
+            return True
+        if interaction.type is discord.InteractionType.autocomplete:
+            await interaction.response.autocomplete([])
+        else:
+            await interaction.response.send_message(OUTSIDER_REFUSAL, ephemeral=True)
+        return False
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edit that adds a credential to a guild message burns it like a new post. The raw

@@ -1,8 +1,11 @@
 """`status`: every agent's profiles, health, expiry and cooldowns, from the snapshot cache."""
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING
 
+from core.access import Role
 from core.durations import humanize
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus, Profile, now_ms
@@ -17,11 +20,43 @@ if TYPE_CHECKING:
     from core.chatops import ChatOps
 
 
+FRESH_INTERVAL_S = 30.0  # one `models status` per agent per fresh read: at most one round this often
+
+
+class FreshReads:
+    """Spacing of `status --fresh` rounds across everyone: each costs one `openclaw models status`
+    (2–9 s of CPU) per agent, and a snapshot younger than the interval is nearly as fresh."""
+
+    def __init__(self, interval_s: float = FRESH_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._last = -interval_s
+        self._lock = threading.Lock()
+
+    def wait_s(self) -> float:
+        """0 and the round is booked, or how long until the next fresh round is allowed."""
+        with self._lock:
+            now = time.monotonic()
+            left = self._last + self.interval_s - now
+            if left > 0:
+                return left
+            self._last = now
+            return 0.0
+
+
 def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
     agent = command.arg("agent")
+    fresh = bool(command.flag("fresh"))
+    if fresh and ops.role_of(request) < Role.OPERATOR:
+        return Reply.error("Not allowed", "`status --fresh` asks the gateway now and needs the operator role; "
+                           f"you are {ops.role_of(request).label}.", hint="`status` shows the latest snapshot.",
+                           code="denied")
     agents = [ops.gateway.require_agent(agent)] if agent else ops.gateway.agents()
-    results = ops.gateway.statuses(agents, fresh=bool(command.flag("fresh")))
+    wait = ops.fresh_reads.wait_s() if fresh else 0.0
+    results = ops.gateway.statuses(agents, fresh=fresh and not wait)
     reply = render(ops, results, show_all=bool(command.flag("all")) or bool(agent))
+    if wait:
+        reply.context += (f" · --fresh is limited to one read every {humanize(ops.fresh_reads.interval_s)}:"
+                          f" this is the snapshot (fresh again in {humanize(max(wait, 1))})")
     if not command.flag("private") and not reply.failed:
         reply.visibility = Visibility.IN_CHANNEL
     return reply

@@ -56,8 +56,9 @@ def _base(kind: int, who: dict | None, data: dict, in_guild: bool = True) -> dic
     return payload
 
 
-def slash(who: dict, verb: str, focused: str | None = None, **options: Any) -> dict:
-    """`/openclaw <verb> name:value …`; with `focused`, an autocomplete request for that option."""
+def slash(who: dict, verb: str, focused: str | None = None, in_guild: bool = True, **options: Any) -> dict:
+    """`/openclaw <verb> name:value …`; with `focused`, an autocomplete request for that option;
+    `in_guild=False`: typed in the bot's DM (a global command, so no guild id)."""
     opts = []
     for name, value in options.items():
         kind = 5 if isinstance(value, bool) else 3
@@ -65,8 +66,10 @@ def slash(who: dict, verb: str, focused: str | None = None, **options: Any) -> d
         if name == focused:
             opt["focused"] = True
         opts.append(opt)
-    data = {"id": "4400", "name": "openclaw", "type": 1, "guild_id": GUILD, "options": [{"type": 1, "name": verb, "options": opts}]}
-    return _base(4 if focused else 2, who, data)
+    data = {"id": "4400", "name": "openclaw", "type": 1, "options": [{"type": 1, "name": verb, "options": opts}]}
+    if in_guild:
+        data["guild_id"] = GUILD
+    return _base(4 if focused else 2, who, data, in_guild)
 
 
 def button(who: dict, custom_id: str, components: list[dict]) -> dict:

@@ -189,6 +189,9 @@ class FakeDiscord:
             return web.Response(status=204)
         elif parts[0] == "guilds" and parts[2] == "members" and (parts[1], parts[3]) in self.members:
             data = self.members[(parts[1], parts[3])]
+        elif parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members":
+            return web.Response(status=404, body=b'{"message": "Unknown Member", "code": 10007}',
+                                headers={"Content-Type": "application/json"})
         else:
             return web.Response(status=404, body=b'{"message": "Unknown", "code": 10000}',
                                 headers={"Content-Type": "application/json"})
