@@ -5,6 +5,10 @@ webhook adapter (interaction callbacks, original-response edits, follow-ups) tal
 request is captured with its raw bytes so tests can assert order, content, and that no secret
 was ever sent. Responses carry exactly `application/json`, which is what discord.py parses.
 
+Messages are checked like Discord checks them: an embed over Discord's limits (title 256, description
+4096, 25 fields, field name 256, value 1024, footer 2048, author 256; 10 embeds and 6000 characters
+per message; content 2000) is answered 400 "Invalid Form Body" (code 50035), wherever it is sent.
+
 Channel messages are kept by id, so edits (PATCH) and replies (`message_reference`) can be checked
 against the message they touch. With `message_bucket=(limit, per_s)`, message creation in a channel
 is a Discord-style rate-limit bucket: responses carry `X-RateLimit-*` headers, and a create beyond
@@ -26,8 +30,46 @@ from tests.leaks import found_in
 
 BOT_ID = "4242"
 APP_ID = "4343"
+# Discord's message limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
+EMBED_LIMITS = {"title": 256, "description": 4096, "fields": 25, "field.name": 256, "field.value": 1024,
+                "footer.text": 2048, "author.name": 256}
+MAX_EMBEDS = 10
+MAX_EMBED_CHARS = 6000  # title, description, field names and values, footer and author, all embeds together
+MAX_CONTENT = 2000
 BOT_USER = {"id": BOT_ID, "username": "openclaw-bot", "discriminator": "0", "global_name": None,
             "avatar": None, "bot": True}
+
+
+def message_errors(message: dict) -> dict[str, str]:
+    """Where a message body breaks Discord's limits, keyed like Discord's `errors` paths."""
+    errors: dict[str, str] = {}
+    if len(message.get("content") or "") > MAX_CONTENT:
+        errors["content"] = f"Must be {MAX_CONTENT} or fewer in length."
+    embeds = message.get("embeds") or []
+    if len(embeds) > MAX_EMBEDS:
+        errors["embeds"] = f"Must be {MAX_EMBEDS} or fewer in length."
+    total = 0
+    for n, embed in enumerate(embeds):
+        texts = {"title": embed.get("title") or "", "description": embed.get("description") or "",
+                 "footer.text": (embed.get("footer") or {}).get("text") or "",
+                 "author.name": (embed.get("author") or {}).get("name") or ""}
+        fields = embed.get("fields") or []
+        if len(fields) > EMBED_LIMITS["fields"]:
+            errors[f"embeds.{n}.fields"] = f"Must be {EMBED_LIMITS['fields']} or fewer in length."
+        for i, f in enumerate(fields):
+            for part in ("name", "value"):
+                text = f.get(part) or ""
+                texts[f"fields.{i}.{part}"] = text
+                if not text.strip():
+                    errors[f"embeds.{n}.fields.{i}.{part}"] = "This field is required"
+        for key, text in texts.items():
+            limit = EMBED_LIMITS[key if not key.startswith("fields.") else "field." + key.rsplit(".", 1)[1]]
+            if len(text) > limit:
+                errors[f"embeds.{n}.{key}"] = f"Must be {limit} or fewer in length."
+            total += len(text)
+    if total > MAX_EMBED_CHARS:
+        errors["embeds"] = f"Embed size exceeds maximum size of {MAX_EMBED_CHARS}"
+    return errors
 
 
 @dataclass
@@ -114,7 +156,7 @@ class FakeDiscord:
                             dict(request.headers), body, self.observe())
         async with self._changed:
             limited, headers = self._bucket(captured)
-            response = limited or self._answer(captured)
+            response = limited or self._invalid(captured) or self._answer(captured)
             response.headers.update(headers)
             self.requests.append(captured)
             self.statuses.append((captured, response.status))
@@ -148,6 +190,21 @@ class FakeDiscord:
         return web.Response(status=429, body=json.dumps(body).encode(), headers={
             "Content-Type": "application/json", "Via": "1.1 google", "Retry-After": str(max(1, round(retry_after))),
             "X-RateLimit-Scope": "user"})
+
+    @staticmethod
+    def _invalid(r: Captured) -> web.Response | None:
+        """400 for a message (a create, an edit, an interaction response) Discord would refuse."""
+        if r.method not in ("POST", "PATCH") or "application/json" not in r.headers.get("Content-Type", ""):
+            return None
+        body = r.json
+        message = body.get("data") if isinstance(body, dict) and "type" in body and "data" in body else body
+        errors = message_errors(message) if isinstance(message, dict) else {}
+        if not errors:
+            return None
+        return web.Response(status=400, headers={"Content-Type": "application/json"}, body=json.dumps(
+            {"message": "Invalid Form Body", "code": 50035,
+             "errors": {k: {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": v}]} for k, v in errors.items()}}
+        ).encode())
 
     def _answer(self, r: Captured) -> web.Response:
         parts = r.path.strip("/").split("/")
