@@ -5,6 +5,7 @@ import logging
 
 import discord
 
+from adapters.discord import endpoints
 from adapters.discord.client import ChatOpsClient
 from adapters.discord.config import TOKEN, DiscordConfig
 from bot.app import Components
@@ -20,6 +21,8 @@ def configured(settings: Settings) -> bool:
 def start(parts: Components) -> int:
     """Run the Discord bot until stopped; 1 when Discord refuses the token."""
     config = DiscordConfig.from_settings(parts.settings)
+    if config.api_url:
+        endpoints.use_api(config.api_url)
     client = ChatOpsClient(parts, config)
     if parts.health is not None:
         parts.health.watch("discord", lambda: client.is_ready() and not client.is_closed())

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import discord
 from discord import app_commands
 
-from adapters.discord import render
+from adapters.discord import endpoints, render
 from adapters.discord.commands import build_group, command_line
 from adapters.discord.config import DiscordConfig
 from adapters.discord.directory import GuildDirectory
@@ -131,6 +131,8 @@ class ChatOpsClient(discord.Client):
         self.chatops.directories["discord"] = GuildDirectory(self)
 
     async def setup_hook(self) -> None:
+        if self.config.api_url:  # through a REST proxy: the gateway is the one it names
+            await endpoints.use_gateway_of(self.http)
         await sync_commands(self.tree, self.parts.store, self.guild)
         self.parts.add_notifier("discord", DiscordNotifier(self))  # team alerts, once the loop and login exist
 

@@ -16,6 +16,7 @@ APPLICATION_ID = "DISCORD_APPLICATION_ID"
 GUILD_ID = "DISCORD_GUILD_ID"
 SCAN_GUILD_MESSAGES = "DISCORD_SCAN_GUILD_MESSAGES"
 COMMAND_PERMISSIONS = "DISCORD_COMMAND_PERMISSIONS"
+API_URL = "DISCORD_API_URL"  # a REST proxy in front of Discord (…/api/v10); unset: Discord itself
 # Most verbs are admin-only, so by default only members who can manage the server see the command
 # group; server admins can widen it per role or channel (Server Settings → Integrations), and core
 # checks the bot's own roles again either way.
@@ -44,6 +45,12 @@ def _permissions(text: str) -> discord.Permissions | None:
     return perms
 
 
+def _url(text: str) -> str:
+    if text and not text.startswith(("http://", "https://")):
+        raise SettingsError(f"{API_URL} must be an http(s) URL such as http://127.0.0.1:8080/api/v10")
+    return text.rstrip("/")
+
+
 @dataclass(frozen=True)
 class DiscordConfig:
     token: str
@@ -51,6 +58,7 @@ class DiscordConfig:
     guild_id: int | None  # set: commands sync to this guild only (development); unset: global
     scan_guild_messages: bool  # needs the privileged Message Content intent
     command_permissions: discord.Permissions | None
+    api_url: str = ""  # "" → discord.com
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "DiscordConfig":
@@ -63,4 +71,5 @@ class DiscordConfig:
             guild_id=_snowflake(settings, GUILD_ID),
             scan_guild_messages=scan in ("1", "true", "yes", "on"),
             command_permissions=_permissions(settings.get(COMMAND_PERMISSIONS, DEFAULT_COMMAND_PERMISSIONS)),
+            api_url=_url(settings.get(API_URL).strip()),
         )

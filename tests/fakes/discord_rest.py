@@ -1,4 +1,4 @@
-"""A loopback stand-in for Discord's REST API, for driving the real discord.py client offline.
+"""A loopback stand-in for Discord's REST API and gateway, for driving the real discord.py client offline.
 
 Point `discord.http.Route.BASE` at `FakeDiscord.base` and both discord.py's HTTP client and its
 webhook adapter (interaction callbacks, original-response edits, follow-ups) talk to it. Every
@@ -8,6 +8,12 @@ was ever sent. Responses carry exactly `application/json`, which is what discord
 Messages are checked like Discord checks them: an embed over Discord's limits (title 256, description
 4096, 25 fields, field name 256, value 1024, footer 2048, author 256; 10 embeds and 6000 characters
 per message; content 2000) is answered 400 "Invalid Form Body" (code 50035), wherever it is sent.
+
+The gateway (`GET /gateway/bot` names it) speaks Discord's protocol over a websocket: HELLO, then
+IDENTIFY → READY (a session id and `resume_gateway_url`) and a GUILD_CREATE per entry of `guilds`;
+heartbeats are acknowledged; `dispatch()` sends an event with the next sequence number, and events
+sent while no socket is open are replayed on RESUME, as Discord does. `drop()` cuts the socket
+without a close frame, like a network failure.
 
 Channel messages are kept by id, so edits (PATCH) and replies (`message_reference`) can be checked
 against the message they touch. With `message_bucket=(limit, per_s)`, message creation in a channel
@@ -19,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from tests.leaks import found_in
 
@@ -101,6 +108,9 @@ class FakeDiscord:
     can_reply: bool = True  # False: no Read Message History, so a reply is refused 403
     messages: dict[str, dict] = field(default_factory=dict)  # id → message as it stands
     statuses: list[tuple[Captured, int]] = field(default_factory=list)  # every answer's status
+    guilds: list[dict] = field(default_factory=list)  # GUILD_CREATE payloads sent after READY
+    heartbeat_ms: int = 1000
+    frames: list[dict] = field(default_factory=list)  # every gateway frame the client sent
 
     def __post_init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}  # channel → (window start, creates in it)
@@ -108,9 +118,15 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base = ""
+        self.gateway_url = ""
+        self.session_id = ""
+        self._events: list[dict] = []  # dispatches of the current session, for RESUME to replay
+        self._socket: tuple[web.Request, web.WebSocketResponse] | None = None
+        self._live: web.WebSocketResponse | None = None  # the socket past IDENTIFY or RESUME
 
     async def start(self) -> "FakeDiscord":
         app = web.Application()
+        app.router.add_route("GET", "/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -118,11 +134,65 @@ class FakeDiscord:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}/api/v10"
+        self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
         return self
 
     async def stop(self) -> None:
+        if self._socket:
+            await self._socket[1].close()
         if self._runner:
             await self._runner.cleanup()
+
+    # -- gateway -------------------------------------------------------------------------------
+    async def dispatch(self, event: str, data: dict) -> None:
+        """Send an event now, or on RESUME when no socket is open."""
+        frame = {"op": 0, "t": event, "s": len(self._events) + 1, "d": data}
+        self._events.append(frame)
+        if self._live is not None and not self._live.closed:
+            await self._live.send_str(json.dumps(frame))
+
+    def drop(self) -> None:
+        """Cut the open socket without a close frame (the client sees code 1006 and resumes)."""
+        request, ws = self._socket  # type: ignore[misc]
+        self._socket = self._live = None
+        request.transport.abort()  # type: ignore[union-attr]
+
+    async def wait_frame(self, match: Callable[[dict], bool], *, guard_s: float = 90) -> dict:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: any(match(f) for f in self.frames)), guard_s)
+        return next(f for f in self.frames if match(f))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._socket = (request, ws)
+        await ws.send_str(json.dumps({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": self.heartbeat_ms}}))
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(message.data)
+            async with self._changed:
+                self.frames.append(frame)
+                self._changed.notify_all()
+            if frame["op"] == 1:  # heartbeat
+                await ws.send_str(json.dumps({"op": 11, "s": None, "t": None, "d": None}))
+            elif frame["op"] == 2:  # identify: a new session
+                self.session_id, self._events, self._live = secrets.token_hex(8), [], ws
+                await self.dispatch("READY", {
+                    "v": 10, "user": BOT_USER, "session_id": self.session_id, "resume_gateway_url": self.gateway_url,
+                    "guilds": [{"id": g["id"], "unavailable": True} for g in self.guilds],
+                    "application": {"id": APP_ID, "flags": 0}})
+                for guild in self.guilds:
+                    await self.dispatch("GUILD_CREATE", guild)
+            elif frame["op"] == 6:  # resume: replay what the client missed
+                if frame["d"]["session_id"] != self.session_id:
+                    await ws.send_str(json.dumps({"op": 9, "s": None, "t": None, "d": False}))
+                    continue
+                for missed in self._events[frame["d"]["seq"] or 0:]:
+                    await ws.send_str(json.dumps(missed))
+                self._live = ws
+                await self.dispatch("RESUMED", {})
+        return ws
 
     async def wait_for(self, match: Callable[[Captured], bool], *, guard_s: float = 90) -> Captured:
         """The first captured request matching; the guard only stops a broken test from hanging."""
@@ -211,6 +281,9 @@ class FakeDiscord:
         data: Any
         if r.path == "/users/@me":
             data = BOT_USER
+        elif r.path == "/gateway/bot":
+            data = {"url": self.gateway_url, "shards": 1, "session_start_limit": {
+                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
         elif r.path == "/oauth2/applications/@me":
             data = {"id": APP_ID, "name": "openclaw", "description": "", "icon": None, "bot_public": False,
                     "bot_require_code_grant": False, "owner": BOT_USER, "verify_key": "0" * 64, "flags": 0}

@@ -1,0 +1,84 @@
+"""`openclaw-chatops run` as a whole process against a loopback Discord (`DISCORD_API_URL`): log in,
+find the gateway through the REST base, IDENTIFY, sync the commands, answer `/openclaw status`
+from the gateway websocket, and keep answering after the socket drops (RESUME replays what the
+client missed)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.adapters.discord.discord_harness import ADMIN_ID, admin
+from tests.fakes import discord_payloads as p
+from tests.fakes.discord_rest import Captured, FakeDiscord
+from tests.harness import copy_home
+
+pytestmark = pytest.mark.interop
+
+BOT_TOKEN = "fake-process-bot-token"
+
+
+def entry_point() -> list[str]:
+    script = Path(sys.executable).parent / "openclaw-chatops"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def edited(payload: dict):
+    return lambda r: r.method == "PATCH" and payload["token"] in r.path and r.path.endswith("@original")
+
+
+def agents_in(edit: Captured) -> set[str]:
+    return {e["title"] for e in edit.json["embeds"]}
+
+
+def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_socket(oc_bin, prepared_home, tmp_path):
+    home = copy_home(prepared_home, tmp_path / "home")
+
+    async def scenario():
+        fake = await FakeDiscord().start()
+        fake.guilds = [p.guild(True)]
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "OPENCLAW_BIN": oc_bin,
+               "OPENCLAW_STATE_DIR": str(home / ".openclaw"), "OPENCLAW_CHATOPS_DIR": str(tmp_path / "chatops"),
+               "OPENCLAW_CHATOPS_ADMINS": f"discord:{ADMIN_ID}", "DISCORD_BOT_TOKEN": BOT_TOKEN,
+               "DISCORD_GUILD_ID": p.GUILD, "DISCORD_API_URL": fake.base, "OPENCLAW_CHATOPS_LOG_LEVEL": "INFO"}
+        proc = await asyncio.create_subprocess_exec(*entry_point(), "run", env=env, cwd=tmp_path,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        try:
+            identify = await fake.wait_frame(lambda f: f["op"] == 2)
+            first = p.slash(admin(), "status")
+            await fake.dispatch("INTERACTION_CREATE", first)
+            answer = await fake.wait_for(edited(first))
+
+            fake.drop()
+            second = p.slash(admin(), "status")
+            await fake.dispatch("INTERACTION_CREATE", second)  # while no socket is open: replayed on RESUME
+            resume = await fake.wait_frame(lambda f: f["op"] == 6)
+            again = await fake.wait_for(edited(second))
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    await asyncio.wait_for(proc.wait(), 30)
+                except asyncio.TimeoutError:
+                    proc.kill()
+            output = (await proc.stdout.read()).decode()
+            await fake.stop()
+        return fake, identify, answer, resume, again, output
+
+    fake, identify, answer, resume, again, output = asyncio.run(scenario())
+    assert fake.find("GET", "/gateway/bot"), "the gateway is the one the REST base names"
+    assert identify["d"]["token"] == BOT_TOKEN
+    assert fake.find("PUT", f"/guilds/{p.GUILD}/commands"), "the command tree was synced to the guild"
+    assert any(f["op"] == 1 for f in fake.frames), "the client heartbeats"
+    assert agents_in(answer) == {"Agent main", "Agent ops"}
+    assert "OpenClaw auth status" in answer.json["content"]
+    assert resume["d"]["session_id"] == fake.session_id and resume["d"]["seq"] >= 3  # READY, GUILD_CREATE, 1st
+    assert [f["op"] for f in fake.frames].count(2) == 1, "resumed, not identified again"
+    assert agents_in(again) == {"Agent main", "Agent ops"}
+    defers = [r for r in fake.requests if r.path.endswith("/callback")]
+    assert [d.json["type"] for d in defers] == [5, 5]
+    assert BOT_TOKEN not in output
