@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.discord.config import DiscordConfig
+from bot.settings import Settings, SettingsError
 from tests.adapters.discord.discord_harness import ADMIN_ID, admin
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import Captured, FakeDiscord
@@ -31,12 +33,24 @@ def edited(payload: dict):
     return lambda r: r.method == "PATCH" and payload["token"] in r.path and r.path.endswith("@original")
 
 
+async def before_exit(proc: asyncio.subprocess.Process, log: Path, waiting):
+    """What `waiting` returns, or a failure with the bot's output as soon as the bot exits."""
+    task, exited = asyncio.ensure_future(waiting), asyncio.ensure_future(proc.wait())
+    done, _ = await asyncio.wait({task, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        exited.cancel()
+        return task.result()
+    task.cancel()
+    raise AssertionError(f"the bot exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+
+
 def agents_in(edit: Captured) -> set[str]:
     return {e["title"] for e in edit.json["embeds"]}
 
 
 def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_socket(oc_bin, prepared_home, tmp_path):
     home = copy_home(prepared_home, tmp_path / "home")
+    log = tmp_path / "bot.log"
 
     async def scenario():
         fake = await FakeDiscord().start()
@@ -45,19 +59,20 @@ def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_sock
                "OPENCLAW_STATE_DIR": str(home / ".openclaw"), "OPENCLAW_CHATOPS_DIR": str(tmp_path / "chatops"),
                "OPENCLAW_CHATOPS_ADMINS": f"discord:{ADMIN_ID}", "DISCORD_BOT_TOKEN": BOT_TOKEN,
                "DISCORD_GUILD_ID": p.GUILD, "DISCORD_API_URL": fake.base, "OPENCLAW_CHATOPS_LOG_LEVEL": "INFO"}
-        proc = await asyncio.create_subprocess_exec(*entry_point(), "run", env=env, cwd=tmp_path,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        with log.open("wb") as out:
+            proc = await asyncio.create_subprocess_exec(*entry_point(), "run", env=env, cwd=tmp_path,
+                                                        stdout=out, stderr=asyncio.subprocess.STDOUT)
         try:
-            identify = await fake.wait_frame(lambda f: f["op"] == 2)
+            identify = await before_exit(proc, log, fake.wait_frame(lambda f: f["op"] == 2))
             first = p.slash(admin(), "status")
             await fake.dispatch("INTERACTION_CREATE", first)
-            answer = await fake.wait_for(edited(first))
+            answer = await before_exit(proc, log, fake.wait_for(edited(first)))
 
             fake.drop()
             second = p.slash(admin(), "status")
             await fake.dispatch("INTERACTION_CREATE", second)  # while no socket is open: replayed on RESUME
-            resume = await fake.wait_frame(lambda f: f["op"] == 6)
-            again = await fake.wait_for(edited(second))
+            resume = await before_exit(proc, log, fake.wait_frame(lambda f: f["op"] == 6))
+            again = await before_exit(proc, log, fake.wait_for(edited(second)))
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGINT)
@@ -65,9 +80,8 @@ def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_sock
                     await asyncio.wait_for(proc.wait(), 30)
                 except asyncio.TimeoutError:
                     proc.kill()
-            output = (await proc.stdout.read()).decode()
             await fake.stop()
-        return fake, identify, answer, resume, again, output
+        return fake, identify, answer, resume, again, log.read_text()
 
     fake, identify, answer, resume, again, output = asyncio.run(scenario())
     assert fake.find("GET", "/gateway/bot"), "the gateway is the one the REST base names"
@@ -82,3 +96,10 @@ def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_sock
     defers = [r for r in fake.requests if r.path.endswith("/callback")]
     assert [d.json["type"] for d in defers] == [5, 5]
     assert BOT_TOKEN not in output
+
+
+@pytest.mark.parametrize("value", ["discord.com/api/v10", "ws://127.0.0.1:1/api/v10"])
+def test_a_discord_api_url_that_is_not_http_is_refused_at_start_up(value, tmp_path):
+    env = {"HOME": str(tmp_path), "OPENCLAW_CHATOPS_DIR": str(tmp_path), "DISCORD_API_URL": value}
+    with pytest.raises(SettingsError, match="DISCORD_API_URL must be an http"):
+        DiscordConfig.from_settings(Settings.load(env, env_file=Path("/nonexistent")))
