@@ -72,14 +72,14 @@ def slash(who: dict, verb: str, focused: str | None = None, in_guild: bool = Tru
     return _base(4 if focused else 2, who, data, in_guild)
 
 
-def button(who: dict, custom_id: str, components: list[dict]) -> dict:
+def button(who: dict, custom_id: str, components: list[dict], in_guild: bool = True) -> dict:
     """A press on `custom_id` in a message the bot sent with `components` (as Discord echoes them)."""
     message = {"id": "7777", "channel_id": CHANNEL, "author": BOT_USER, "type": 0, "content": "", "embeds": [],
                "components": components, "attachments": [], "mentions": [], "mention_roles": [], "pinned": False,
                "mention_everyone": False, "tts": False, "timestamp": "2026-01-01T00:00:00+00:00",
                "edited_timestamp": None, "flags": 64}
-    payload = _base(3, who, {"custom_id": custom_id, "component_type": 2})
-    payload["message"] = message
+    payload = _base(3, who, {"custom_id": custom_id, "component_type": 2}, in_guild)
+    payload["message"] = dict(message, channel_id=payload["channel_id"])
     return payload
 
 

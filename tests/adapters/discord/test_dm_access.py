@@ -60,7 +60,7 @@ def test_members_and_people_named_in_the_role_settings_are_answered_in_a_dm(disc
         assert {e["title"] for e in answer.json["embeds"]} == {"Agent main", "Agent ops"}
 
 
-def test_slash_commands_and_autocomplete_in_a_dm_are_refused_to_strangers(discord_bot):
+def test_slash_commands_autocomplete_and_buttons_in_a_dm_are_refused_to_strangers(discord_bot):
     """Global commands (no DISCORD_GUILD_ID) are offered in DMs too, where default permissions do
     not apply: the command tree refuses a stranger before any handler runs."""
     async def scenario():
@@ -69,11 +69,15 @@ def test_slash_commands_and_autocomplete_in_a_dm_are_refused_to_strangers(discor
             refused = await rig.interact(command, rig.callback(command))
             complete = p.slash(stranger(), "status", focused="agent", in_guild=False, agent="")
             choices = await rig.interact(complete, rig.callback(complete))
-            return rig, refused, choices
+            show_all = {"type": 2, "custom_id": "openclaw:status.all:", "label": "Show all", "style": 2}
+            press = p.button(stranger(), show_all["custom_id"], [{"type": 1, "components": [show_all]}], in_guild=False)
+            pressed = await rig.interact(press, rig.callback(press))
+            return rig, (refused, pressed), choices
 
-    rig, refused, choices = asyncio.run(scenario())
-    assert refused.json["type"] == 4 and refused.json["data"]["flags"] & 64
-    assert refused.json["data"]["content"] == OUTSIDER_REFUSAL
+    rig, answers, choices = asyncio.run(scenario())
+    for refused in answers:
+        assert refused.json["type"] == 4 and refused.json["data"]["flags"] & 64
+        assert refused.json["data"]["content"] == OUTSIDER_REFUSAL
     assert choices.json == {"type": 8, "data": {"choices": []}}
     assert not any(c.startswith("models status") for c in rig.cli_calls())
 
