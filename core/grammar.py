@@ -57,7 +57,7 @@ VERBS: tuple[Verb, ...] = (
     Verb("status", "Every agent's auth profiles: health, expiry, cooldowns with time left.", Role.VIEWER,
          (Arg("agent", "Only this agent"),),
          (Flag("all", "Show every agent in full, even in a large fleet"), Flag("private", "Reply only to me"),
-          Flag("fresh", "Ask the gateway now instead of using the snapshot"))),
+          Flag("fresh", "Ask the gateway now instead of using the snapshot (operators; once per 30 s)"))),
     Verb("onboard", "Add an Anthropic API key or Claude setup-token to an agent (in a DM).", Role.ADMIN,
          (Arg("agent", "Agent to onboard (default: the default agent)"), Arg("method", "Credential type", choices=METHODS)),
          (Flag("profile-id", "Auth profile id", "ID"), Flag("expires-in", "Token lifetime, e.g. 365d", "DURATION"))),
