@@ -34,6 +34,11 @@ log = library_logger(__name__)  # this module handles pasted text: same redactio
 PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
 BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")
 WORKERS = 8  # few: every runnable worker takes interpreter-lock slices from the threads that must ack
+# Message subtypes a person writes as a new message: "also send to channel" replies and `/me`
+# messages are as public as plain ones. In a DM these are commands or pastes.
+AUTHORED = frozenset({None, "file_share", "thread_broadcast", "me_message"})
+# Subtypes that carry no new text of a person: an edit has its own path, the rest are Slack's.
+NO_NEW_TEXT = frozenset({"message_changed", "message_deleted", "message_replied", "bot_message"})
 
 
 def retry_handlers() -> list:
@@ -192,10 +197,14 @@ class SlackAdapter:
     # -- messages --------------------------------------------------------------------------------
     def on_message(self, event: dict[str, Any]) -> None:
         """DMs carry commands without the slash and pastes for an open session; in channels core
-        only speaks up when a credential was posted there."""
-        if event.get("subtype") == "message_changed":
+        only speaks up when a credential was posted there, so there every subtype with text of a
+        person is read (a channel topic can hold a paste too)."""
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
             self.later(self._run_edit, event)
-        elif not event.get("bot_id") and event.get("subtype") in (None, "file_share"):
+        elif event.get("bot_id") or subtype in NO_NEW_TEXT:
+            return
+        elif subtype in AUTHORED or event.get("channel_type") != "im":
             self.later(self._run_message, event)
 
     def _run_message(self, event: dict[str, Any]) -> None:

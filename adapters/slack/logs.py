@@ -2,20 +2,21 @@
 
 slack_sdk's Socket Mode client logs every received envelope at DEBUG, and a DM or modal that
 carries a pasted credential is such an envelope. The adapter hands the libraries one logger with
-this filter attached, so their DEBUG output stays usable without ever holding a token.
+this filter attached, so their DEBUG output stays usable without ever holding a token. What counts
+as a credential is core's rule (`core.credentials.redact`): the envelope is JSON, so a wrapped or
+zero-width paste arrives there escaped (`\\n`, `\\u200b`), and the intake accepts such pastes.
 """
 from __future__ import annotations
 
 import logging
-import re
 
-# Broader than core's intake pattern on purpose: a truncated or malformed paste is still secret.
-_ANTHROPIC = re.compile(r"sk-ant-[A-Za-z0-9_-]{4,}")
+from core import credentials
+
 REDACTED = "[credential redacted]"
 
 
 def redact(text: str) -> str:
-    return _ANTHROPIC.sub(REDACTED, text)
+    return credentials.redact(text, REDACTED)
 
 
 class RedactCredentials(logging.Filter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core.credentials import (CredentialRejected, Kind, classify, find_embedded, fingerprint, normalise)
+from core.credentials import (CredentialRejected, Kind, classify, find_embedded, fingerprint, normalise, redact)
 
 TOKEN = "sk-ant-oat01-" + "Ab3_-" * 16
 KEY = "sk-ant-api03-" + "Zx9" * 32
@@ -83,3 +83,55 @@ def test_any_paste_is_a_credential_or_a_clear_rejection(text):
             assert compact not in message
     else:
         assert cred.value.startswith(("sk-ant-oat01-", "sk-ant-api03-"))
+
+
+SPREAD = [
+    TOKEN[:20] + "\u200b" + TOKEN[20:],  # zero-width inside the first 16 characters of the body
+    TOKEN[:16] + " " + TOKEN[16:],  # a space there
+    TOKEN[:14] + "\u2060\ufeff" + TOKEN[14:],
+    TOKEN[:40] + "\n" + TOKEN[40:],
+    TOKEN[:40] + " \r\n " + TOKEN[40:80] + "\u200c" + TOKEN[80:],
+    KEY[:15] + "  " + KEY[15:],
+]
+
+
+@pytest.mark.parametrize("paste", SPREAD)
+def test_what_the_intake_accepts_is_found_in_a_message(paste):
+    """Detection joins a paste exactly as the intake does: what a DM would store is never missed
+    in a channel, and it is named by the same fingerprint."""
+    stored = classify(paste).value
+    assert find_embedded(f"see {paste}\n\nthanks") == [fingerprint(stored)]
+
+
+def test_words_after_a_whole_credential_are_not_part_of_it():
+    assert find_embedded(f"{TOKEN} {KEY} and more words") == sorted([fingerprint(TOKEN), fingerprint(KEY)])
+    assert find_embedded(f"{TOKEN}\n\n{KEY}") == sorted([fingerprint(TOKEN), fingerprint(KEY)])
+    assert find_embedded("the prefix sk-ant-oat01- starts every setup token, and api03 keys") == []
+
+
+@given(st.sampled_from([TOKEN, KEY]), st.lists(st.tuples(st.integers(13, 59), st.sampled_from(
+    [" ", "\n", "\r\n", "\t", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0"])), max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_any_spread_paste_the_intake_accepts_is_found(value, cuts):
+    """Line breaks and invisible characters anywhere; spaces where what precedes them is still too
+    short to be a whole credential (after that, a space ends it: words follow a token)."""
+    paste = value
+    for at, gap in sorted(cuts, reverse=True):
+        paste = paste[:at] + gap + paste[at:]
+    stored = classify(paste).value
+    assert stored == value
+    assert find_embedded(f"oops: {paste}") == [fingerprint(value)]
+    assert redact(f"oops: {paste}", "[r]") == "oops: [r]"
+
+
+def test_redaction_looks_through_escaped_gaps():
+    import json
+    import urllib.parse
+    for paste in SPREAD + [TOKEN]:
+        for logged in (json.dumps({"text": paste}), json.dumps({"text": paste}, ensure_ascii=False),
+                       json.dumps(json.dumps({"text": paste})), urllib.parse.urlencode({"payload": json.dumps({"t": paste})}),
+                       urllib.parse.quote(paste), paste.replace("-", "%2D")):
+            clean = redact(logged, "[r]")
+            assert "[r]" in clean
+            body = normalise(paste)[13:]
+            assert not any(body[i:i + 8] in clean for i in range(len(body) - 8)), clean

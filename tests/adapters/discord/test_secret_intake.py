@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from core.credentials import fingerprint
 from tests.adapters.discord.discord_harness import discord_bot, role_admin, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 
@@ -69,6 +70,23 @@ def test_a_token_posted_in_a_guild_channel_is_burned(discord_bot, can_delete):
         assert deletes == [] and "Manage Messages" in text
     assert rig.fake.leaks(TOKEN) == []
     assert discord_bot.parts.store.audit_rows(1)[0].action == "secret_in_channel"
+
+
+@pytest.mark.parametrize("paste", [TOKEN[:15] + "\u200b" + TOKEN[15:], TOKEN[:18] + " " + TOKEN[18:],
+                                   TOKEN[:40] + "\n" + TOKEN[40:]])
+def test_a_spread_out_token_in_a_guild_channel_is_burned(discord_bot, paste):
+    """The DM intake would store these pastes (it drops spaces, line breaks and zero-width
+    characters), so the channel scan must see them as the same credential."""
+    async def scenario():
+        async with running(discord_bot, scan=True, manage_messages=False) as rig:
+            rig.client._connection.parse_message_create(p.message(viewer(), f"here you go {paste}"))
+            return rig, await rig.fake.wait_for(
+                lambda r: r.method == "POST" and r.path == f"/channels/{p.CHANNEL}/messages", guard_s=30)
+
+    rig, warning = asyncio.run(scenario())
+    assert "Treat it as burned" in warning.json["embeds"][0]["description"]
+    assert discord_bot.parts.store.audit_rows(1)[0].fingerprint == fingerprint(TOKEN)
+    assert rig.fake.leaks(TOKEN) == []
 
 
 def test_a_token_edited_into_a_guild_message_is_burned_once(discord_bot):

@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.slack.app import mode_of
+from core.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, block_text, make_rig
 from tests.fakes.slack import FakeSlack
+from tests.leaks import found_in
 
 TOKEN = "sk-ant-api03-" + "S" * 70 + "sock"
 
@@ -40,3 +42,35 @@ def test_socket_mode_acks_a_slash_command(oc_bin: str, prepared_home: Path, tmp_
     assert "on_message invoked" in caplog.text  # the library logged the envelope, redacted
     assert TOKEN not in caplog.text
     assert TOKEN.encode() not in fake_slack.all_bytes()
+
+
+SETUP = "sk-ant-oat01-" + "W" * 40 + "wrapPedSockeT_90" * 3 + "e2Q"  # 103 characters, like the report's
+
+
+def test_spread_out_pastes_are_flagged_and_never_logged(oc_bin: str, prepared_home: Path, tmp_path: Path,
+                                                        fake_slack: FakeSlack, caplog) -> None:
+    """slack_sdk logs every envelope at DEBUG, as JSON: a wrapped paste shows there as `\\n`, a
+    zero-width one as `\\u200b`. The DM intake accepts both, so the log must hold neither half, and
+    every kind of message a person writes in a channel (a thread reply also sent to the channel, a
+    `/me` message) is read for credentials."""
+    caplog.set_level("DEBUG")
+    harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake_slack, SLACK_APP_TOKEN="xapp-fake", SLACK_MODE="")
+    pastes = {None: SETUP[:40] + "\n" + SETUP[40:], "thread_broadcast": SETUP[:15] + "\u200b" + SETUP[15:],
+              "me_message": SETUP[:16] + " " + SETUP[16:]}
+    handler = slack.socket_handler()
+    handler.connect()
+    try:
+        for n, (subtype, text) in enumerate(pastes.items()):
+            event = {"type": "message", "user": VIEWER, "text": f"key:\n{text}", "ts": f"3.{n}",
+                     "channel": CHANNEL, "channel_type": "channel", **({"subtype": subtype} if subtype else {})}
+            fake_slack.send_envelope("events_api", {"type": "event_callback", "team_id": "T1", "api_app_id": "A1",
+                                                    "event_id": f"EvSpread{n}", "event_time": 1, "event": event})
+        warnings = fake_slack.wait_for(lambda f: len(f.of("chat.postEphemeral")) >= len(pastes) and f.of("chat.postEphemeral"),
+                                       timeout=30)
+    finally:
+        handler.close()
+        harness.parts.store.close()
+    assert all(fingerprint(SETUP) in str(w.params) for w in warnings)
+    assert "on_message invoked" in caplog.text
+    assert [kind for kind, text in pastes.items() if found_in(text, caplog.text.encode())] == []
+    assert not found_in(SETUP, fake_slack.all_bytes())
