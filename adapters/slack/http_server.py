@@ -15,6 +15,10 @@ a burst that arrives within milliseconds. Two choices keep every answer fast:
   paste button opens a modal on a 3 s trigger), url_verification — runs through Bolt before the
   answer, on a small pool, exactly as Bolt would serve it.
 
+Bolt reads any form body that contains the text "payload" anywhere (a channel `#payload-team`, a
+command `help payload`) as an interactive payload and finds nothing in it. `Received.for_bolt`
+hands Bolt such a body read as the plain form it is, so the command still reaches its listener.
+
 Put TLS in front (a reverse proxy): Slack only calls https URLs. Bodies are never logged, since a
 modal submission carries a credential.
 """
@@ -28,11 +32,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
-from urllib.parse import unquote_plus
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote_plus
 
 from aiohttp import web
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.request.internals import build_context
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.logs import library_logger
@@ -58,17 +63,30 @@ def answered_by_server(body: str, content_type: str, command: str) -> bool:
             return json.loads(body).get("type") == "event_callback"
         except (ValueError, AttributeError):
             return False
+    if body.startswith("{"):  # Bolt reads this as JSON whatever the content type
+        return False
     # Only the `command` field is decoded: parsing the whole form (parse_qs) was half of this
     # server's own time per request in a burst. A field name that is itself percent-encoded is left
-    # to Bolt's parser, so a yes here is always a yes there.
+    # to Bolt's parser, and so is a form with a `payload` field (Bolt reads only that one), so a
+    # yes here is always a yes there.
     found = []
     for pair in body.split("&"):
         name, _, value = pair.partition("=")
         if name == "command" and value:
             found.append(unquote_plus(value))
-        elif "%" in name or "+" in name:
+        elif "%" in name or "+" in name or name == "payload":
             return False
     return found == [command]
+
+
+def form_misread_as_payload(body: str, content_type: str | None) -> dict[str, Any] | None:
+    """The fields of a form body that Bolt would take for an interactive payload because the text
+    "payload" occurs in it (its rule: a non-JSON body containing that text is read for a
+    `payload` field only) although it has no such field; None for every other body."""
+    if content_type == "application/json" or not body or body.startswith("{") or "payload" not in body:
+        return None
+    fields = parse_qsl(body, keep_blank_values=True)
+    return None if any(name == "payload" for name, _ in fields) else dict(fields)
 
 
 @dataclass(frozen=True)
@@ -81,7 +99,14 @@ class Received:
     at: float
 
     def for_bolt(self) -> BoltRequest:
-        return BoltRequest(body=self.body, query=self.query, headers=self.headers)
+        request = BoltRequest(body=self.body, query=self.query, headers=self.headers)
+        fields = form_misread_as_payload(self.body, request.content_type)
+        if fields is not None:
+            # The raw body stays as signed (Bolt verifies it again); only the parsed view, from
+            # which Bolt routes, is what its own form branch would have produced.
+            request.body = fields
+            request.context = build_context(BoltContext(), fields)
+        return request
 
 
 class AnsweredQueue:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from adapters.slack.http_server import SlackHttpServer, answered_by_server
+from adapters.slack.http_server import Received, SlackHttpServer, answered_by_server
 from tests.fakes.slack import FakeSlack, post, sign
 
 SECRET = "server-signing-secret"
@@ -70,9 +70,9 @@ def endpoint() -> Iterator[Endpoint]:
     fake.close()
 
 
-def command(text: str, name: str = "/openclaw") -> str:
+def command(text: str, name: str = "/openclaw", **fields: str) -> str:
     return urllib.parse.urlencode({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": name,
-                                   "text": text, "response_url": "http://127.0.0.1:9/r", "trigger_id": "t"})
+                                   "text": text, "response_url": "http://127.0.0.1:9/r", "trigger_id": "t", **fields})
 
 
 def get(url: str) -> int:
@@ -90,6 +90,17 @@ def test_a_command_is_answered_before_its_listener_finishes(endpoint: Endpoint) 
     assert endpoint.ran.empty()
     endpoint.release.set()
     assert endpoint.ran.get(timeout=30) == "status first"  # Bolt still ran it after the answer
+
+
+@pytest.mark.parametrize("text, fields", [("status", {"channel_name": "payload-team"}),
+                                          ("status", {"user_name": "payload.bob"}),
+                                          ("help payload", {})])
+def test_a_command_mentioning_payload_reaches_its_listener(endpoint: Endpoint, text: str, fields: dict) -> None:
+    """Bolt takes any form body holding the text "payload" for an interactive payload; the server
+    answered such a command at once and Bolt then dropped it, so the user saw nothing."""
+    endpoint.release.set()
+    assert endpoint.signed(command(text, **fields)) == (200, b"")
+    assert endpoint.ran.get(timeout=30) == text
 
 
 def test_bolt_answers_what_only_a_listener_can(endpoint: Endpoint) -> None:
@@ -145,23 +156,33 @@ def test_any_request_gets_an_http_answer(endpoint: Endpoint, body: str, content_
     assert endpoint.signed(command("still up"))[0] == 200
 
 
-SLACK_FIELDS = ["command", "text", "response_url", "user_id", "channel_id", "trigger_id", "comm%61nd", "command+"]
+SLACK_FIELDS = ["command", "text", "response_url", "user_id", "channel_id", "trigger_id", "comm%61nd", "command+",
+                "payload", "channel_name", "user_name"]
 
 
 @settings(max_examples=300, deadline=None)
-@given(pairs=st.lists(st.tuples(st.sampled_from(SLACK_FIELDS), st.sampled_from(["/openclaw", "/other", "", "a b&c=d"])),
+@given(pairs=st.lists(st.tuples(st.sampled_from(SLACK_FIELDS),
+                                st.sampled_from(["/openclaw", "/other", "", "a b&c=d", "payload", "#payload-team",
+                                                 "payload.bob", "help payload", "{}"])),
                       max_size=6),
-       raw=st.text(alphabet="command=/opencl%2F&+x", max_size=40))
+       raw=st.text(alphabet="command=/opencl%2F&+xpayld{}", max_size=40))
 def test_early_answer_only_when_bolt_would_read_our_command(pairs: list[tuple[str, str]], raw: str) -> None:
-    """The server reads only the `command` field; Bolt parses the whole form. Whatever the body,
-    a yes from the server must be a yes from the full parse, and on forms as Slack encodes them
-    (names never percent-encoded) the two agree exactly."""
+    """The server reads only the `command` field; Bolt parses the whole body by its own rules (JSON
+    when it starts with "{", the `payload` field alone when the text "payload" occurs anywhere,
+    else the form), as the server hands it over. Whatever the body, a yes from the server must be a
+    yes from Bolt, and on forms as Slack encodes them (names never percent-encoded, one command)
+    the two agree exactly."""
     def full_parse(body: str) -> bool:
-        return urllib.parse.parse_qs(body).get("command") == ["/openclaw"]
+        try:
+            request = Received(body=body, query="", headers={"content-type": [FORM]}, at=0.0).for_bolt()
+        except ValueError:  # Bolt cannot read it at all (JSON that is not)
+            return False
+        return request.body.get("command") == "/openclaw"
 
     encoded = "&".join(f"{name}={urllib.parse.quote_plus(value)}" for name, value in pairs)
     for body in (encoded, raw, f"{encoded}&{raw}"):
         if answered_by_server(body, FORM, "/openclaw"):
             assert full_parse(body), body
-    if not any(name in ("comm%61nd", "command+") for name, _ in pairs):
+    names = [name for name, _ in pairs]
+    if not {"comm%61nd", "command+"} & set(names) and names.count("command") <= 1:
         assert answered_by_server(encoded, FORM, "/openclaw") == full_parse(encoded), encoded
