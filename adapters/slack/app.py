@@ -9,6 +9,8 @@ Settings (read through `Settings.get`, all listed in `.env.example`):
   SLACK_HTTP_HOST/PORT  where HTTP mode listens (default 127.0.0.1:3000, behind a TLS proxy)
   SLACK_API_URL         Web API base URL (default https://slack.com/api/); tests point it at a
                         loopback fake, the way an httpx transport is swapped
+  SLACK_GROUPS_MAX_STALE  seconds group-granted roles survive failing `usergroups.list` calls
+                        (default 1800); user ids listed directly are not affected
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from adapters.slack.http_server import EVENTS_PATH, SlackHttpServer
-from adapters.slack.identity import Directory, group_ids_in
+from adapters.slack.identity import DEFAULT_MAX_STALE_S, Directory, group_ids_in
 from adapters.slack.listeners import SlackAdapter, retry_handlers
 from adapters.slack.logs import library_logger
 from adapters.slack.notifier import SlackNotifier, alert_client
@@ -74,6 +76,18 @@ class SlackBot:
         return SlackHttpServer(self.app, self.settings.get("SLACK_SIGNING_SECRET"), self.adapter.command, host, port)
 
 
+def groups_max_stale(settings: Settings) -> float:
+    """SLACK_GROUPS_MAX_STALE: seconds group-granted roles outlive the last good `usergroups.list`."""
+    text = settings.get("SLACK_GROUPS_MAX_STALE", "").strip()
+    try:
+        value = float(text) if text else DEFAULT_MAX_STALE_S
+    except ValueError as exc:
+        raise SettingsError("SLACK_GROUPS_MAX_STALE must be a number of seconds") from exc
+    if not 0 <= value < float("inf"):
+        raise SettingsError("SLACK_GROUPS_MAX_STALE must be a number of seconds, 0 or more")
+    return value
+
+
 def create(parts: Components) -> SlackBot:
     settings = parts.settings
     mode = mode_of(settings)
@@ -86,7 +100,8 @@ def create(parts: Components) -> SlackBot:
     app = App(client=client, logger=wire, signing_secret=settings.get("SLACK_SIGNING_SECRET") or None,
               request_verification_enabled=mode == "http", process_before_response=True)
     policy = parts.chatops.policy
-    directory = Directory(client, groups_wanted=group_ids_in(policy.admins | policy.operators | policy.viewers))
+    directory = Directory(client, groups_wanted=group_ids_in(policy.admins | policy.operators | policy.viewers),
+                          max_stale_s=groups_max_stale(settings))
     parts.chatops.directories["slack"] = directory
     adapter = SlackAdapter(parts.chatops, client, directory, command=settings.get("SLACK_COMMAND", "/openclaw"),
                            wire_logger=wire)
