@@ -179,8 +179,9 @@ def _credential_in(span: str) -> tuple[str | None, int]:
     Invisible characters and line breaks (a wrapped paste) are looked through, up to the next
     `sk-ant-` or, once the credential is long enough to be whole, a blank line. A space is looked
     through only while what came before is too short to be a whole credential: a space inside a
-    paste still counts, the words after a complete token do not become part of it. When only words joined across spaces would make the match long enough
-    (`sk-ant-oat01- is the prefix`), just its part before the first space is considered."""
+    paste still counts, the words after a complete token do not become part of it. When only
+    words joined across spaces would make the match long enough (`sk-ant-oat01- is the prefix`),
+    just its part before the first space is considered."""
     value, end = "", 0
     before_spaces: tuple[str, int] | None = None
     for piece in _PIECES.finditer(span):
