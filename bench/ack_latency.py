@@ -21,7 +21,7 @@ from pathlib import Path
 
 from adapters.slack.app import create
 from bench.common import Figure, bot_on, home_with, percentile, quick, under
-from tests.fakes.slack import FakeSlack, sign
+from tests.fakes.slack import BOT_TOKEN, FakeSlack, sign
 from tests.harness import BotHarness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def run(requests: int = REQUESTS, bursts: int = BURSTS) -> list[Figure]:
         requests, bursts = 20, 1
     binary, home = home_with(label="ack")
     fake = FakeSlack()
-    harness = bot_on(binary, home, SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=fake.api_url,
+    harness = bot_on(binary, home, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake.api_url,
                      SLACK_SIGNING_SECRET=SECRET, SLACK_MODE="http")
     slack = create(harness.parts)
     server = slack.http_server("127.0.0.1", 0)

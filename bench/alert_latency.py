@@ -30,7 +30,7 @@ from core.credentials import Kind
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from tests.fakes.anthropic import FakeAnthropic
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.harness import run_oc
 
 AGENTS = 10
@@ -98,7 +98,7 @@ def run(agents: int = AGENTS) -> list[Figure]:
     anthropic = FakeAnthropic(mode="auth").start()
     fake = FakeSlack()
     run_oc(binary, home, "config", "set", "models.providers.anthropic.baseUrl", anthropic.url)
-    harness = bot_on(binary, home, SLACK_BOT_TOKEN="xoxb-bench", SLACK_API_URL=fake.api_url,
+    harness = bot_on(binary, home, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake.api_url,
                      SLACK_SIGNING_SECRET="s", SLACK_MODE="http", OPENCLAW_CHATOPS_WATCH_POLL="1")
     parts = harness.parts
     names = parts.gateway.agents()

@@ -33,6 +33,7 @@ log = library_logger(__name__)  # this module handles pasted text: same redactio
 
 PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
 BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")
+RESPONSE_URL_USES = 5  # Slack takes at most 5 posts per response_url, within 30 minutes
 WORKERS = 8  # few: every runnable worker takes interpreter-lock slices from the threads that must ack
 # Message subtypes a person writes as a new message: "also send to channel" replies and `/me`
 # messages are as public as plain ones. In a DM these are commands or pastes.
@@ -115,7 +116,7 @@ class SlackAdapter:
 
     def _run_command(self, body: dict[str, Any]) -> None:
         user = self._user(body["user_id"], body.get("user_name", ""))
-        respond = self._responder(body.get("response_url", ""))
+        respond = Responder(self, body.get("response_url", ""), body["user_id"])
         try:
             place = self._place_of_command(body["user_id"], body.get("channel_id", ""))
             reply = self.chatops.handle(Request(user, place, body.get("text", "")))
@@ -123,7 +124,7 @@ class SlackAdapter:
             if reply.direct is not None:
                 self.post_dm(reply.direct_user or user.id, reply.direct)
         except Exception as exc:  # noqa: BLE001 - the user already got an ack and must get an answer
-            self._fail(exc, lambda r: respond(r))
+            self._fail(exc, respond.last_word)
 
     def _place_of_command(self, user_id: str, channel_id: str) -> Place:
         """A slash command counts as private only in the user's own DM with the bot; a DM between
@@ -144,7 +145,7 @@ class SlackAdapter:
 
     def _run_button(self, body: dict[str, Any], core_action: str, value: str) -> None:
         user = self._user(body["user"]["id"], body["user"].get("username", ""))
-        respond = self._responder(body.get("response_url", ""))
+        respond = Responder(self, body.get("response_url", ""), body["user"]["id"])
         try:
             channel = (body.get("channel") or {}).get("id", "")
             place = self._place_of_command(user.id, channel)
@@ -153,7 +154,7 @@ class SlackAdapter:
             if reply.direct is not None:
                 self.post_dm(reply.direct_user or user.id, reply.direct)
         except Exception as exc:  # noqa: BLE001
-            self._fail(exc, lambda r: respond(r))
+            self._fail(exc, respond.last_word)
 
     def open_secret_modal(self, body: dict[str, Any], session_id: str) -> None:
         """views.open comes first: the trigger_id expires 3 s after the click."""
@@ -239,19 +240,6 @@ class SlackAdapter:
             self._fail(exc, deliver)
 
     # -- delivery --------------------------------------------------------------------------------
-    def _responder(self, response_url: str) -> Callable[[Reply], None]:
-        """Replies to a command or button go to its response_url (works in channels the bot is not
-        a member of). `Reply.visibility` decides ephemeral or in-channel."""
-        hook = WebhookClient(response_url, retry_handlers=retry_handlers(), logger=self.wire_logger)
-
-        def respond(reply: Reply) -> None:
-            response_type = "in_channel" if reply.visibility is Visibility.IN_CHANNEL else "ephemeral"
-            for message in render.messages(reply):
-                result = hook.send(response_type=response_type, replace_original=False, **message)
-                if result.status_code != 200:
-                    raise DeliveryFailed(f"response_url answered HTTP {result.status_code}")
-        return respond
-
     def dm_channel(self, user_id: str) -> str:
         return self.client.conversations_open(users=user_id)["channel"]["id"]
 
@@ -259,7 +247,10 @@ class SlackAdapter:
         self.post(self.dm_channel(user_id), reply)
 
     def post(self, channel: str, reply: Reply) -> None:
-        for message in render.messages(reply):
+        self.post_messages(channel, render.messages(reply))
+
+    def post_messages(self, channel: str, messages: list[render.Message]) -> None:
+        for message in messages:
             self.client.chat_postMessage(channel=channel, **message)
 
     def post_ephemeral(self, channel: str, user_id: str, reply: Reply) -> None:
@@ -280,5 +271,58 @@ class SlackAdapter:
         return self.directory.user(user_id, name)
 
 
-class DeliveryFailed(RuntimeError):
-    """A response_url that did not take the reply (expired after 30 min, or used 5 times)."""
+class Responder:
+    """Replies to one command or button: through its response_url while Slack still takes posts
+    there, else in the user's DM with the bot.
+
+    A response_url works in channels the bot is not a member of, but Slack takes at most 5 posts
+    on it within 30 minutes. A long reply (a status of a large fleet renders as several messages)
+    must neither run out of uses half-way nor leave none for the error reply that may follow. So
+    one use is always kept back for that error (`last_word`); a reply that needs more posts than
+    the rest goes whole to the DM, and the response_url says where it went; and a post the URL
+    refuses (expired, used up) is sent to the DM with everything after it.
+    """
+
+    def __init__(self, adapter: SlackAdapter, response_url: str, user_id: str):
+        self.adapter = adapter
+        self.user_id = user_id
+        self.hook = WebhookClient(response_url, retry_handlers=retry_handlers(), logger=adapter.wire_logger)
+        self.left = RESPONSE_URL_USES if response_url else 0
+
+    def __call__(self, reply: Reply) -> None:
+        self._deliver(reply, reserve=1)
+
+    def last_word(self, reply: Reply) -> None:
+        """The error reply after a failure: it may take the use kept back for it."""
+        self._deliver(reply, reserve=0)
+
+    def _deliver(self, reply: Reply, reserve: int) -> None:
+        messages = render.messages(reply)
+        room = self.left - reserve
+        if len(messages) > room:
+            if room >= 1:
+                pointer = moved_to_dm(reply, len(messages))
+                self._send(pointer.visibility, render.messages(pointer))
+            self.adapter.post_dm(self.user_id, reply)
+            return
+        if pending := self._send(reply.visibility, messages):
+            self.adapter.post_messages(self.adapter.dm_channel(self.user_id), pending)
+
+    def _send(self, visibility: Visibility, messages: list[render.Message]) -> list[render.Message]:
+        """Post `messages` to the response_url; returns those it did not take."""
+        response_type = "in_channel" if visibility is Visibility.IN_CHANNEL else "ephemeral"
+        for n, message in enumerate(messages):
+            self.left -= 1
+            result = self.hook.send(response_type=response_type, replace_original=False, **message)
+            if result.status_code != 200:
+                log.warning("response_url answered HTTP %s; the rest of the reply goes to the DM", result.status_code)
+                self.left = 0
+                return messages[n:]
+        return []
+
+
+def moved_to_dm(reply: Reply, count: int) -> Reply:
+    """What the response_url shows (to the user alone) when the reply itself went to the DM."""
+    return Reply(title=reply.title, severity=reply.severity, visibility=Visibility.EPHEMERAL,
+                 text=f"This answer takes {count} messages, more than Slack lets a command reply with, "
+                      "so it is in your DM with the bot.")

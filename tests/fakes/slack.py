@@ -8,6 +8,11 @@ With `post_window_s`, chat.postMessage is limited per channel the way Slack limi
 message per second): a post inside the window is answered 429 with a whole-second `Retry-After`.
 Tests may shrink the window to keep a burst cheap; the answer stays whole seconds, as Slack's is.
 Posted messages are kept by (channel, ts) so chat.update edits them and thread replies are seen.
+
+Like Slack, the fake refuses what Slack refuses: a Web API call without a token is answered
+`not_authed` and one with a token Slack never issued `invalid_auth`; a `response_url` takes at
+most 5 posts within 30 minutes of the command (then 404 `used_url` / `expired_url`), and one it
+never handed out is 404 as well.
 """
 from __future__ import annotations
 
@@ -27,6 +32,10 @@ from websockets.sync.server import ServerConnection, serve
 
 BOT_USER = "UBOT"
 DM_PREFIX = "D"
+BOT_TOKEN = "xoxb-fake"
+APP_TOKEN = "xapp-fake"
+RESPONSE_URL_USES = 5  # Slack: "up to 5 times within 30 minutes"
+RESPONSE_URL_TTL_S = 30 * 60
 
 
 @dataclass
@@ -55,8 +64,10 @@ class Call:
 
 
 class FakeSlack:
-    def __init__(self, post_window_s: float | None = None) -> None:
+    def __init__(self, post_window_s: float | None = None, tokens: frozenset[str] = frozenset({BOT_TOKEN, APP_TOKEN})) -> None:
         self.calls: list[Call] = []
+        self.tokens = tokens  # what this workspace issued; anything else is `invalid_auth`
+        self._response_urls: dict[str, tuple[float, int]] = {}  # path → (issued at, posts taken)
         self.post_window_s = post_window_s
         self.messages: dict[tuple[str, str], Message] = {}
         self._last_post: dict[str, float] = {}  # channel → arrival of the last accepted post
@@ -85,7 +96,11 @@ class FakeSlack:
         return self.url + "/api/"
 
     def response_url(self, name: str = "cmd") -> str:
-        return f"{self.url}/respond/{name}-{next(self._ids)}"
+        """A fresh response_url, as Slack puts one in each command and interaction."""
+        path = f"/respond/{name}-{next(self._ids)}"
+        with self._cond:
+            self._response_urls[path] = (time.monotonic(), 0)
+        return self.url + path
 
     @property
     def ws_url(self) -> str:
@@ -117,7 +132,7 @@ class FakeSlack:
                 self._cond.wait(left)
 
     def accepted(self, method: str) -> list[Call]:
-        """Calls of `method` that Slack took (not answered 429)."""
+        """Calls of `method` that Slack took (not refused with 429 or 404)."""
         return [c for c in self.of(method) if c.status == 200]
 
     def throttled(self) -> list[Call]:
@@ -129,7 +144,30 @@ class FakeSlack:
             return b"\n".join([c.raw for c in self.calls] + [json.dumps(m).encode() for m in self.socket_received])
 
     # -- Web API -----------------------------------------------------------------------------
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _token(params: dict[str, Any], headers: dict[str, str]) -> str:
+        """The token of a Web API call: the bearer header, else the legacy `token` argument."""
+        bearer = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        return bearer.removeprefix("Bearer ").strip() or str(params.get("token") or "")
+
+    def _respond(self, path: str) -> tuple[int, Any]:
+        """A post to a response_url: Slack takes 5 within 30 minutes of the command (lock held)."""
+        issued = self._response_urls.get(path)
+        if issued is None:
+            return 404, "no_such_url"
+        at, uses = issued
+        if time.monotonic() - at > RESPONSE_URL_TTL_S:
+            return 404, "expired_url"
+        if uses >= RESPONSE_URL_USES:
+            return 404, "used_url"
+        self._response_urls[path] = (at, uses + 1)
+        return 200, {"ok": True}
+
+    def _answer(self, method: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token not in self.tokens:
+            return {"ok": False, "error": "invalid_auth"}
         if method in self.failing:
             return {"ok": False, "error": self.failing[method]}
         if method == "auth.test":
@@ -189,21 +227,25 @@ class FakeSlack:
                 method = call.method
                 with fake._cond:
                     retry_after = fake._throttle(method, params)
-                    if retry_after is None:
-                        answer = {"ok": True} if path.startswith("/respond/") else fake._answer(method, params)
-                    else:
+                    if retry_after is not None:
                         call.status = 429
+                    elif path.startswith("/respond/"):
+                        call.status, answer = fake._respond(path)
+                    else:
+                        answer = fake._answer(method, params, fake._token(params, call.headers))
                     fake.calls.append(call)
                     fake._cond.notify_all()
                 if retry_after is not None:
                     self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
                     return
-                self._send(200, answer)
+                self._send(call.status, answer)
 
-            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
+            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+                # Slack answers a response_url refusal in plain text (`used_url`), the Web API in JSON.
+                plain = isinstance(body, str)
+                data = body.encode() if plain else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/plain" if plain else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)

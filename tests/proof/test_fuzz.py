@@ -17,7 +17,7 @@ from slack_bolt import BoltRequest
 
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
-from tests.fakes.slack import FakeSlack, sign
+from tests.fakes.slack import BOT_TOKEN, FakeSlack, sign
 from tests.harness import make_bot
 
 VERBS = ["status", "onboard", "paste-token", "remove", "order", "cache", "alerts", "audit", "doctor", "help",
@@ -37,7 +37,7 @@ def offline(tmp_path: Path):
     (home / ".openclaw").mkdir(parents=True)
     (home / ".openclaw" / "openclaw.json").write_text("{ agents: { entries: { main: {}, ops: {} } } }")
     fake = FakeSlack()
-    bot = make_bot(str(tmp_path / "gone" / "openclaw"), home, tmp_path / "chatops", SLACK_BOT_TOKEN="xoxb-f",
+    bot = make_bot(str(tmp_path / "gone" / "openclaw"), home, tmp_path / "chatops", SLACK_BOT_TOKEN=BOT_TOKEN,
                    SLACK_API_URL=fake.api_url, SLACK_SIGNING_SECRET=SECRET, SLACK_MODE="http",
                    OPENCLAW_CHATOPS_ADMINS="slack:UADMIN")
     yield bot, fake

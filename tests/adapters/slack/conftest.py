@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from adapters.slack.app import SlackBot, create
-from tests.fakes.slack import Call, FakeSlack, post, sign
+from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack, post, sign
 from tests.harness import BotHarness, copy_home, make_bot
 
 SIGNING_SECRET = "fake-signing-secret"
@@ -88,8 +88,9 @@ class SlackRig:
         return self.send(body, "application/json")
 
     def replies_at(self, response_url: str) -> list[dict[str, Any]]:
+        """What the user saw at `response_url`: the posts Slack took (not those it refused)."""
         path = urllib.parse.urlsplit(response_url).path
-        return [c.params for c in self.fake.calls if c.path == path]
+        return [c.params for c in self.fake.calls if c.path == path and c.status == 200]
 
     def wait_reply(self, response_url: str, count: int = 1) -> list[dict[str, Any]]:
         self.fake.wait_for(lambda f: len(self.replies_at(response_url)) >= count)
@@ -98,7 +99,7 @@ class SlackRig:
 
 def make_rig(oc_bin: str, prepared_home: Path, tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[BotHarness, SlackBot]:
     home = copy_home(prepared_home, tmp_path / "home")
-    settings = {"OPENCLAW_CHATOPS_ADMINS": f"slack:{ADMIN}", "SLACK_BOT_TOKEN": "xoxb-fake",
+    settings = {"OPENCLAW_CHATOPS_ADMINS": f"slack:{ADMIN}", "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_API_URL": fake.api_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_MODE": "http", **env}
     harness = make_bot(oc_bin, home, tmp_path / "chatops", **settings)
     return harness, create(harness.parts)

@@ -1,9 +1,17 @@
 """`status` over a signed slash command, checked against the real `openclaw models status`."""
 from __future__ import annotations
 
+import urllib.parse
+from pathlib import Path
 from typing import Any
 
-from tests.adapters.slack.conftest import SlackRig, block_text
+from adapters.slack import render
+from adapters.slack.app import create
+from core.requests import Place, PlaceKind, Request, User
+from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SIGNING_SECRET, SlackRig, block_text, posts_to,
+                                           serving)
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.harness import make_bot
 
 API_KEY = "sk-ant-api03-" + "k" * 90
 SETUP_TOKEN = "sk-ant-oat01-" + "t" * 90
@@ -53,3 +61,36 @@ def test_private_flag_keeps_status_ephemeral(rig: SlackRig) -> None:
     _, _, response_url = rig.command("status main --private")
     (reply,) = rig.wait_reply(response_url)
     assert reply["response_type"] == "ephemeral"
+
+
+FLEET = [f"agent{n:03d}" for n in range(300)]
+
+
+def test_a_status_too_long_for_one_response_url_arrives_whole(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """Slack takes 5 posts per response_url. A 300-agent status renders as 7 messages (here with
+    the gateway down, the cheapest way to a fleet that size); every agent must reach the user, and
+    the URL must never be asked for more than it takes."""
+    home = tmp_path / "home"
+    (home / ".openclaw").mkdir(parents=True)
+    entries = ", ".join(f"{a}: {{}}" for a in FLEET)
+    (home / ".openclaw" / "openclaw.json").write_text(f"{{ agents: {{ entries: {{ {entries} }} }} }}")
+    harness = make_bot(str(tmp_path / "gone" / "openclaw"), home, tmp_path / "chatops",
+                       OPENCLAW_CHATOPS_ADMINS=f"slack:{ADMIN}", SLACK_BOT_TOKEN=BOT_TOKEN,
+                       SLACK_API_URL=fake_slack.api_url, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_MODE="http")
+    with serving(harness, create(harness.parts), fake_slack) as rig:
+        assert len(render.messages(rig.harness.chatops.handle(
+            Request(User("slack", ADMIN), Place(PlaceKind.CHANNEL, CHANNEL), "status --all")))) > 5
+
+        status, _, response_url = rig.command("status --all")
+        assert status == 200
+        path = urllib.parse.urlsplit(response_url).path
+        fake_slack.wait_for(lambda f: [c for c in f.calls if c.path == path])  # the reply job is under way
+        rig.slack.adapter.work.shutdown(wait=True)  # and has finished, however it went
+        refused = [c for c in fake_slack.calls if c.path == path and c.status != 200]
+        replies = rig.replies_at(response_url)
+        seen = block_text([m.get("blocks") for m in replies]
+                          + [c.params.get("blocks") for c in posts_to(fake_slack)])
+    assert refused == []  # never more posts than the response_url takes
+    assert "in your DM with the bot" in block_text(replies[0]["blocks"])
+    missing = [a for a in FLEET if f"*Agent {a}*" not in seen]
+    assert missing == [], f"{len(missing)} agent(s) never reached the user, first {missing[:3]}"
