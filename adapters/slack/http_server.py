@@ -222,7 +222,10 @@ class SlackHttpServer:
             return web.Response(status=200)
         try:
             bolt_request = received.for_bolt()
+            readable = isinstance(bolt_request.body.get("event", {}), dict)  # Bolt's middleware assumes an object
         except (ValueError, TypeError, AttributeError, KeyError):  # a body Bolt cannot read at all
+            readable = False
+        if not readable:
             return web.json_response({"error": "invalid request"}, status=400 if self._signed(received) else 401)
         response = await asyncio.get_running_loop().run_in_executor(self._bolt, self._app.dispatch, bolt_request)
         headers = {k: v for k, v in response.first_headers_without_set_cookie().items()
