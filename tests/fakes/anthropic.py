@@ -4,7 +4,12 @@ OpenClaw (in `openclaw agent --local` turns) and the bot's probe talk to it inst
 Each `/v1/messages` answer is taken from `mode`: "ok" (streamed when asked), "rate_limit" (429,
 which OpenClaw retries for ~2.5 min), "usage_limit" (429 for a weekly limit, not retried), "auth"
 (401) or "billing" (400 credit balance too low), the error bodies OpenClaw classifies. Requests are
-recorded with their auth header's fingerprint only, so a recorded request never holds a secret.
+recorded with their auth header's fingerprint only, so a recorded request never holds a secret, and
+tests compare those fingerprints with the credential they onboarded: an "ok" proves little unless
+it was that credential that reached the fake.
+
+Like Anthropic, the fake can tell keys apart: with `valid` set, any other credential is answered
+401 on every endpoint (empty `valid` accepts all, for tests about what happens after the key).
 """
 from __future__ import annotations
 
@@ -36,8 +41,15 @@ class Seen:
 @dataclass
 class FakeAnthropic:
     mode: str = "ok"
-    valid: set[str] = field(default_factory=set)  # for GET /v1/models: credentials that pass (empty = all)
+    valid: set[str] = field(default_factory=set)  # credentials that pass (empty = all)
     seen: list[Seen] = field(default_factory=list)
+
+    def accepts(self, key: str) -> bool:
+        return not self.valid or key in self.valid
+
+    def fingerprints(self, method: str = "POST") -> set[str]:
+        """Fingerprints of the credentials that came with `method` requests so far."""
+        return {s.credential for s in self.seen if s.method == method}
 
     def start(self) -> "FakeAnthropic":
         fake = self
@@ -64,7 +76,7 @@ class FakeAnthropic:
                 if fake.mode in ERRORS and fake.mode != "billing":
                     status, body = ERRORS[fake.mode]
                     return self._send(status, body)
-                if fake.valid and key not in fake.valid:
+                if not fake.accepts(key):
                     return self._send(*ERRORS["auth"])
                 self._send(200, {"data": [{"id": "claude-opus-4-6", "type": "model"}], "has_more": False})
 
@@ -75,6 +87,8 @@ class FakeAnthropic:
                 fake.seen.append(Seen("POST", self.path, fingerprint(key) if key else ""))
                 if fake.mode in ERRORS:
                     return self._send(*ERRORS[fake.mode])
+                if not fake.accepts(key):
+                    return self._send(*ERRORS["auth"])
                 if body.get("stream"):
                     return self._stream()
                 self._send(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-4-6",
