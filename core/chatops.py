@@ -19,7 +19,7 @@ from core.access import Policy, Role
 from core.alerts.center import AlertCenter
 from core.alerts.render import burned_notice_reply
 from core.credential_writer import CredentialWriter
-from core.credentials import find_embedded
+from core.credentials import CREDENTIAL_PREFIX, find_embedded
 from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.grammar import Command, GrammarError, parse
@@ -95,6 +95,13 @@ class ChatOps:
     def handle(self, request: Request) -> Reply:
         if find_embedded(request.text):
             return self._secret_in_command(request)
+        if CREDENTIAL_PREFIX in request.text.lower():
+            # Too short or broken up to be a whole credential, but it may be most of one (a wrapped
+            # or cut paste): the parse errors below quote the words they reject, so do not parse.
+            return Reply.error(
+                "Cannot read that command", "Part of it looks like an Anthropic credential (`sk-ant-…`), so "
+                "it is not run and not shown back. Credentials are never taken as command arguments.",
+                hint="Run `paste-token` or `onboard` and paste it when asked.", code="parse")
         try:
             command = parse(request.text)
         except GrammarError as exc:

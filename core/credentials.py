@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+CREDENTIAL_PREFIX = "sk-ant-"  # every Anthropic credential family starts with it
 SETUP_TOKEN_PREFIX = "sk-ant-oat01-"
 API_KEY_PREFIX = "sk-ant-api03-"
 # OpenClaw's own paste-token check: at least 80 characters after whitespace is removed.
@@ -121,7 +122,7 @@ def classify(text: str, expected: Kind | None = None) -> Credential:
         kind, minimum = Kind.SETUP_TOKEN, MIN_SETUP_TOKEN_LENGTH
     elif value.startswith(API_KEY_PREFIX):
         kind, minimum = Kind.API_KEY, MIN_API_KEY_LENGTH
-    elif value.startswith("sk-ant-"):
+    elif value.startswith(CREDENTIAL_PREFIX):
         raise CredentialRejected(
             "That Anthropic credential has an unknown prefix: expected sk-ant-oat01- (setup-token) "
             "or sk-ant-api03- (API key)."
