@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.migration_store import AuthStoreUnreadable, locate, read_profiles
+from core.migration_store import locate, read_profiles
 from core.requests import Place, PlaceKind, Request, User
 from tests.harness import BASE_CONFIG, BotHarness, copy_home, make_bot, prepare_home, run_oc
 
@@ -66,20 +66,39 @@ def dump(doc: object) -> str:
     return json.dumps(doc, ensure_ascii=False)
 
 
+AUTH_STORES = ("agents/*/agent/openclaw-agent.sqlite", "state/openclaw.sqlite")
+
+
 def snapshot(state_dir: Path) -> dict[str, str]:
-    """Every file OpenClaw keeps, byte for byte, except SQLite files, which are compared by their
-    auth-store rows: OpenClaw's own read-only `secrets audit` rewrites bookkeeping pages there."""
+    """Every file OpenClaw keeps, byte for byte, except SQLite files: OpenClaw's own read-only
+    `secrets audit` rewrites bookkeeping pages there, so its auth stores are compared by their
+    profiles, and a store that cannot be read fails the test rather than dropping out of it."""
     out: dict[str, str] = {}
     for path in sorted(state_dir.rglob("*")):
         if not path.is_file() or ".sqlite" in path.name:
             continue
         out[str(path.relative_to(state_dir))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    for path in sorted(state_dir.rglob("*.sqlite")):
-        try:
-            out[str(path.relative_to(state_dir))] = dump(read_profiles(locate(state_dir, str(path))))
-        except AuthStoreUnreadable:
-            continue
+    stores = sorted(p for pattern in AUTH_STORES for p in state_dir.glob(pattern))
+    assert stores, "no auth store found: the layout changed, this comparison would prove nothing"
+    for path in stores:
+        out[str(path.relative_to(state_dir))] = dump(read_profiles(locate(state_dir, str(path))))
     return out
+
+
+def openclaw_view(bot: BotHarness) -> dict[str, object]:
+    """What OpenClaw itself reports about credentials (status, profile lists, its audit), with the
+    countdowns that change by the second left out. The test's word for "changed nothing" must not
+    rest on this project's own store reader alone."""
+    def steady(node: object) -> object:
+        if isinstance(node, dict):
+            return {k: steady(v) for k, v in node.items() if k != "remainingMs"}
+        return [steady(v) for v in node] if isinstance(node, list) else node
+
+    view: dict[str, object] = {"secrets audit": bot.oc_json("secrets", "audit", "--json")}
+    for agent in ("main", "ops"):
+        view[f"models status {agent}"] = steady(bot.oc_json("models", "status", "--json", "--agent", agent))
+        view[f"models auth list {agent}"] = bot.oc_json("models", "auth", "list", "--json", "--agent", agent)
+    return view
 
 
 def profile_ids(bot: BotHarness, agent: str) -> set[str]:
@@ -95,7 +114,7 @@ def admin_request(bot: BotHarness) -> Request:
 def test_listing_without_confirmation_changes_nothing(secure_bot: BotHarness, caplog: pytest.LogCaptureFixture):
     bot = secure_bot
     caplog.set_level(logging.DEBUG)
-    before = snapshot(bot.state_dir)
+    before, seen_by_openclaw = snapshot(bot.state_dir), openclaw_view(bot)
     listing = bot.console("secure --all")[-1]
     assert listing["title"].startswith("3 plaintext credential(s)"), listing
     text = dump(listing)
@@ -113,6 +132,7 @@ def test_listing_without_confirmation_changes_nothing(secure_bot: BotHarness, ca
     other = Request(User("slack", "U-OTHER", "other"), Place(PlaceKind.DM, "D1"), "")
     assert bot.chatops.act(other, "secure.confirm", button["value"]).failed
     assert snapshot(bot.state_dir) == before
+    assert openclaw_view(bot) == seen_by_openclaw
     status = bot.console("status")[-1]
     assert "plaintext credentials: 3" in dump(status)
 
