@@ -25,7 +25,8 @@ from core.gateway.plans import ExecProvider
 from core.gateway.runner import CliRunner
 from core.probe import Prober
 from core.store import Store
-from core.vault import KEY_ENV, Vault, load_key
+from core.vault import Vault
+from core.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, key_source
 
 if TYPE_CHECKING:
     from bot.health import Health
@@ -54,7 +55,9 @@ def install_resolver(settings: Settings) -> Path:
 
 
 def exec_provider(settings: Settings) -> ExecProvider:
-    pass_env = (KEY_ENV,) if settings.vault_key else ()
+    # Both names whenever the key is in the environment: during a key rotation the resolver needs
+    # the previous keys as well, and naming a variable the gateway does not have is harmless.
+    pass_env = (KEY_ENV, PREVIOUS_KEYS_ENV) if settings.vault_key else ()
     return ExecProvider(settings.resolver_provider, str(install_resolver(settings)), pass_env=pass_env)
 
 
@@ -80,7 +83,8 @@ def build(settings: Settings) -> Components:
     runner = CliRunner(settings.openclaw_bin, settings.state_dir, timeout=settings.cli_timeout_s)
     gateway = Gateway(runner, exec_provider(settings), plan_dir=settings.chatops_dir / "plans",
                       max_age_s=settings.snapshot_max_age_s)
-    vault = Vault(settings.vault_path, load_key(settings.vault_key, settings.vault_key_file, create=True))
+    vault = Vault(settings.vault_path,
+                  key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file, create=True))
     store = Store(settings.state_db)
     prober = Prober(settings.anthropic_base_url) if settings.probe else None
     alerts = AlertCenter(store, Outbox({}), flap_window_s=settings.flap_window_s)

@@ -7,14 +7,15 @@ the pinned OpenClaw from `scripts/install-openclaw.sh`) so nobody's real gateway
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
-from core.vault import Vault, VaultError, load_key
+from core import key_rotation
+from core.vault import Vault
+from core.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
 
 SANDBOX_CONFIG = """// openclaw-chatops sandbox: a throwaway OpenClaw home for trying the bot
 {
@@ -121,31 +122,54 @@ def cmd_vault(args: argparse.Namespace) -> int:
     settings = load_settings(args)
     try:
         if args.action == "init":
-            load_key(settings.vault_key, settings.vault_key_file, create=True)
+            key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file, create=True)
             print(f"vault key ready at {settings.vault_key_file}" if not settings.vault_key else "vault key from environment")
             return 0
-        vault = Vault(settings.vault_path, load_key(settings.vault_key, settings.vault_key_file, create=False))
+        vault = Vault(settings.vault_path,
+                      key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file, create=False))
         if args.action == "list":
             for v in vault.versions():
-                print(f"{v.ref}\t{v.kind}\t{v.fingerprint}\t{'current' if v.current else ''}")
+                state = "current" if v.current else "pending" if v.pending else ""
+                print(f"{v.ref}\t{v.kind}\t{v.fingerprint}\t{state}\tkey {v.key_id}")
             return 0
-        # rotate-key
-        new_key = os.urandom(32)
-        count = vault.rotate_key(new_key)
-        if settings.vault_key:
-            print(f"Re-encrypted {count} version(s). Set OPENCLAW_CHATOPS_VAULT_KEY to the new key printed on fd 3.",
-                  file=sys.stderr)
-            with os.fdopen(3, "w") as out:
-                out.write(base64.b64encode(new_key).decode() + "\n")
-        else:
-            from core.fsutil import atomic_write
-
-            atomic_write(settings.vault_key_file, base64.b64encode(new_key) + b"\n", 0o600)
-            print(f"Re-encrypted {count} version(s); new key in {settings.vault_key_file}.")
-        return 0
-    except VaultError as exc:
+        return rotate_key(settings, vault, args)
+    except (VaultError, OSError) as exc:
+        # An OSError (a full disk) cannot lose the key either: see core/key_rotation.py.
         print(f"vault: {exc}", file=sys.stderr)
         return 1
+
+
+def rotate_key(settings: Settings, vault: Vault, args: argparse.Namespace) -> int:
+    """`vault rotate-key`; the procedures and why they are ordered so are in core/key_rotation.py."""
+    if not settings.vault_key:
+        if args.new_key_file:
+            print(f"vault: the key lives in {settings.vault_key_file}; run `vault rotate-key` without --new-key-file.",
+                  file=sys.stderr)
+            return 2
+        done = key_rotation.rotate_key_file(settings.vault_path, settings.vault_key_file)
+        what = "Finished an interrupted rotation" if done.resumed else "Rotated the vault key"
+        print(f"{what}: {done.reencrypted} version(s) re-encrypted under key {done.new_id}, now the only key in "
+              f"{settings.vault_key_file} (retired: {', '.join(done.retired_ids) or 'none'}).")
+        return 0
+    if args.new_key_file and args.finish:
+        print("vault: --new-key-file and --finish are two steps; run them one after the other.", file=sys.stderr)
+        return 2
+    if args.new_key_file:
+        kid = key_rotation.stage_env_key(Path(args.new_key_file))
+        print(f"New vault key {kid} written to {args.new_key_file} (0600); the vault is unchanged.\n"
+              f"Next, in the service environment of the gateway and of the bot:\n"
+              f"  {KEY_ENV}=<the key in {args.new_key_file}>\n"
+              f"  {PREVIOUS_KEYS_ENV}=<the current key>\n"
+              f"restart the gateway and the bot, then run `openclaw-chatops vault rotate-key --finish`.")
+        return 0
+    if args.finish:
+        done = key_rotation.finish(vault)
+        print(f"{done.reencrypted} version(s) re-encrypted under key {done.new_id}; no record needs "
+              f"{', '.join(done.retired_ids) or 'an older key'} any more. Remove {PREVIOUS_KEYS_ENV} at the next restart.")
+        return 0
+    print(f"vault: the key comes from {KEY_ENV}, which this command cannot change. Run "
+          f"`vault rotate-key --new-key-file PATH` (README, Security model: key rotation).", file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_resolve)
     p = sub.add_parser("vault", help="vault key management")
     p.add_argument("action", choices=("init", "list", "rotate-key"))
+    p.add_argument("--new-key-file", help="rotate-key with the key in the environment: write a new key to this "
+                                          "new file (step 1 of 2; see README)")
+    p.add_argument("--finish", action="store_true", help="rotate-key with the key in the environment: re-encrypt "
+                                                         "under the new key once the gateway and bot run with it (step 2)")
     p.add_argument("--sandbox", action="store_true")
     p.add_argument("--sandbox-dir", default=".sandbox")
     p.set_defaults(func=cmd_vault)

@@ -7,7 +7,9 @@ answer on stdout with `values` and per-id `errors`; every requested id is answer
 OpenClaw runs it with a scrubbed environment (no HOME) and the resolver's own directory as working
 directory, so the vault and key paths come as arguments. Only the stdlib and `cryptography` are
 imported: OpenClaw spawns this once per resolution batch, and start-up time is paid each time.
-Nothing secret is ever written to stderr.
+Nothing secret is ever written to stderr. Every key it is given is tried by key id (the key file's
+lines, or OPENCLAW_CHATOPS_VAULT_KEY plus OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS), so refs keep
+resolving at every step of a key rotation (core/key_rotation.py).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import os
 import sys
 from pathlib import Path
 
-from core.vault import KEY_ENV, Vault, VaultError, load_key
+from core.vault import Vault
+from core.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
 
 
 def answer(request: dict, vault: Vault | None, load_error: str = "") -> dict:
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     vault, error = None, ""
     try:
-        vault = Vault(args.vault, load_key(os.environ.get(KEY_ENV), args.key_file, create=False))
+        keys = key_source(os.environ.get(KEY_ENV), os.environ.get(PREVIOUS_KEYS_ENV), args.key_file, create=False)
+        vault = Vault(args.vault, keys)
     except VaultError as exc:
         error = str(exc)
     sys.stdout.write(json.dumps(answer(request, vault, error)))

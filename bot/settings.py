@@ -79,6 +79,7 @@ class Settings:
     state_dir: Path
     chatops_dir: Path
     vault_key: str | None
+    vault_previous_keys: str | None
     vault_key_file: Path
     cli_timeout_s: float
     snapshot_max_age_s: float
@@ -131,6 +132,7 @@ class Settings:
             state_dir=state_dir,
             chatops_dir=chatops_dir,
             vault_key=merged.get("OPENCLAW_CHATOPS_VAULT_KEY") or None,
+            vault_previous_keys=merged.get("OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS") or None,
             vault_key_file=Path(merged.get("OPENCLAW_CHATOPS_VAULT_KEY_FILE") or chatops_dir / "vault.key").expanduser(),
             cli_timeout_s=_float(merged, "OPENCLAW_CHATOPS_CLI_TIMEOUT", 60.0),
             snapshot_max_age_s=_float(merged, "OPENCLAW_CHATOPS_SNAPSHOT_MAX_AGE", 300.0),

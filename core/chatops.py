@@ -24,13 +24,13 @@ from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.grammar import Command, GrammarError, parse
 from core.handlers import admin, alerts, cache, doctor, help, live_probe, onboarding, rotation, secure, status
-from core.lifecycle import DEFAULT_ROLLBACK_WINDOW_S, purge_superseded
+from core.lifecycle import DEFAULT_ROLLBACK_WINDOW_S, purge_superseded, settle_pending
 from core.migration import cached_plaintext_count
 from core.probe import Prober
 from core.replies import Reply, Severity
 from core.requests import Directory, PlaceKind, Request, User
 from core.store import Store
-from core.vault import Vault, VaultError, split_ref
+from core.vault import Vault, VaultError, VersionInfo, split_ref
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +185,40 @@ class ChatOps:
         return ""
 
     def purge_versions(self) -> None:
-        """Drop rotated-out vault versions whose rollback window has passed, with an audit row each."""
-        for info in purge_superseded(self.vault, self.options.rollback_window_s):
-            self.store.audit("openclaw-chatops", "purge", "purged", profile_id=info.record_id.rsplit("/", 1)[-1],
-                             agent=info.record_id.split("/")[1] if info.record_id.count("/") >= 2 else "",
-                             fingerprint=info.fingerprint, detail=f"v{info.version} past the rollback window")
+        """Housekeeping, never inside a credential write (any process): finish writes a dead
+        writer left pending, then drop rotated-out versions past the rollback window; an audit row
+        for each change."""
+        with self.vault.quiescent():
+            if any(v.pending for v in self.vault.versions()):
+                self._settle_pending()
+            for info in purge_superseded(self.vault, self.options.rollback_window_s):
+                self._audit_version("purge", "purged", info, f"v{info.version} past the rollback window")
+
+    def _settle_pending(self) -> None:
+        """Ask OpenClaw which vault refs it holds (a fresh status of every agent, and the config);
+        see `core.lifecycle.settle_pending`. Runs only after a writer died mid-write."""
+        refs: set[str] = set()
+        complete = True
+        try:
+            refs |= self.gateway.config().exec_ref_ids(self.gateway.provider.name)
+            for snap in self.gateway.statuses(fresh=True).values():
+                if isinstance(snap, GatewayError):
+                    complete = False
+                    continue
+                refs |= {p.ref_id for p in snap.profiles() if p.ref_id}
+        except GatewayError as exc:
+            log.warning("pending vault versions left as they are: the gateway could not be read (%s)", exc)
+            return
+        made, gone = settle_pending(self.vault, refs, complete)
+        for info in made:
+            self._audit_version("recover", "made-current", info, f"v{info.version}: OpenClaw points at it; its write was interrupted")
+        for info in gone:
+            self._audit_version("recover", "discarded", info, f"v{info.version}: an interrupted write OpenClaw never took")
+
+    def _audit_version(self, action: str, result: str, info: VersionInfo, detail: str) -> None:
+        self.store.audit("openclaw-chatops", action, result, profile_id=info.record_id.rsplit("/", 1)[-1],
+                         agent=info.record_id.split("/")[1] if info.record_id.count("/") >= 2 else "",
+                         fingerprint=info.fingerprint, detail=detail)
 
     def plaintext_summary(self) -> str:
         """"plaintext credentials: N": the env keys `secrets audit` misses (scanned live, cheap) plus the

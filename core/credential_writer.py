@@ -1,6 +1,8 @@
 """Putting a credential into the vault and pointing OpenClaw at it, in an order that loses nothing.
 
-1. The secret becomes a new, not-yet-current vault version (`record#vN`).
+1. The secret becomes a new, not-yet-current (pending) vault version (`record#vN`). Until step 4
+   the write holds the vault's `credential_write` lock, so housekeeping cannot purge it; a writer
+   killed in between leaves it pending, and housekeeping settles it by what OpenClaw points at.
 2. One `secrets apply` plan points the profile at that version. If it fails, the new version is
    deleted and the gateway keeps whatever it had (an old ref still resolves: old versions stay).
 3. For a setup-token with a lifetime, OpenClaw can only record `expires` through
@@ -51,18 +53,19 @@ class CredentialWriter:
         if expires_in:
             expires_at = int(time.time() + parse_duration(expires_in)) * 1000
         rid = record_id(agent, profile_id)
-        version = self.vault.put(rid, credential.value, kind=credential.kind.value, created_by=actor,
-                                 expires_at=expires_at, make_current=False)
-        plan = Plan(self.gateway.provider, [ProfileTarget(agent, profile_id, credential.kind.openclaw_mode, version.ref)])
-        try:
-            self.gateway.apply_plan(plan)
-        except GatewayError as exc:
-            self.vault.delete(rid, version.version)
-            raise CredentialWriteFailed(f"The gateway did not accept the new credential; nothing changed. {exc}") from exc
         warnings: list[str] = []
-        if credential.kind is Kind.SETUP_TOKEN and expires_in:
-            warnings.extend(self._apply_expiry(agent, profile_id, expires_in, plan))
-        self.vault.set_current(rid, version.version)
+        with self.vault.credential_write():  # housekeeping waits: the new version is pending until set_current
+            version = self.vault.put(rid, credential.value, kind=credential.kind.value, created_by=actor,
+                                     expires_at=expires_at, make_current=False)
+            plan = Plan(self.gateway.provider, [ProfileTarget(agent, profile_id, credential.kind.openclaw_mode, version.ref)])
+            try:
+                self.gateway.apply_plan(plan)
+            except GatewayError as exc:
+                self.vault.delete(rid, version.version)
+                raise CredentialWriteFailed(f"The gateway did not accept the new credential; nothing changed. {exc}") from exc
+            if credential.kind is Kind.SETUP_TOKEN and expires_in:
+                warnings.extend(self._apply_expiry(agent, profile_id, expires_in, plan))
+            self.vault.set_current(rid, version.version)
         current = self.vault.current(rid) or version
         verified, detail = self.verify(agent, profile_id, current.ref)
         return WriteResult(current, verified, detail, tuple(warnings))

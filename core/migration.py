@@ -199,35 +199,37 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
     if not items:
         return _finish(gateway, store, [], skipped, before, warnings, [])
     default = gateway.agents()[0]
-    new_versions: list[VersionInfo] = []
-    refs: dict[int, str] = {}
-    for index, item in enumerate(items):
-        existing = vault.current(item.record)
-        if existing is not None and existing.fingerprint == item.fingerprint:
-            refs[index] = existing.ref  # a re-run after a failure: the vault already holds it
-            continue
-        info = vault.put(item.record, item.value, kind=item.kind.value, created_by=actor,
-                         expires_at=item.expires_at, make_current=False)
-        new_versions.append(info)
-        refs[index] = info.ref
-    profile_targets = [ProfileTarget(i.agent or default, i.profile_id or "", i.kind.openclaw_mode, refs[n])
-                       for n, i in enumerate(items) if i.profile_id]
-    provider_refs = [refs[n] for n, i in enumerate(items) if i.profile_id is None]
-    shared = any(i.store is not None and i.store.kind == "shared" for i in items)
-    transient_provider_key = shared and not provider_refs and not _config_value(gateway.config().data, "models.providers.anthropic.apiKey")
-    had_provider_block = isinstance((gateway.config().data.get("models") or {}).get("providers", {}).get("anthropic"), dict)
-    if transient_provider_key:
-        provider_refs = [next((refs[n] for n, i in enumerate(items) if i.kind is Kind.API_KEY), refs[0])]
-    plan = Plan(gateway.provider, profile_targets, provider_key_refs=provider_refs)
-    try:
-        gateway.apply_plan(plan)
-    except GatewayError as exc:
+    # Pending versions until set_current: housekeeping waits rather than judge them mid-move.
+    with vault.credential_write():
+        new_versions: list[VersionInfo] = []
+        refs: dict[int, str] = {}
+        for index, item in enumerate(items):
+            existing = vault.current(item.record)
+            if existing is not None and existing.fingerprint == item.fingerprint:
+                refs[index] = existing.ref  # a re-run after a failure: the vault already holds it
+                continue
+            info = vault.put(item.record, item.value, kind=item.kind.value, created_by=actor,
+                             expires_at=item.expires_at, make_current=False)
+            new_versions.append(info)
+            refs[index] = info.ref
+        profile_targets = [ProfileTarget(i.agent or default, i.profile_id or "", i.kind.openclaw_mode, refs[n])
+                           for n, i in enumerate(items) if i.profile_id]
+        provider_refs = [refs[n] for n, i in enumerate(items) if i.profile_id is None]
+        shared = any(i.store is not None and i.store.kind == "shared" for i in items)
+        transient_provider_key = shared and not provider_refs and not _config_value(gateway.config().data, "models.providers.anthropic.apiKey")
+        had_provider_block = isinstance((gateway.config().data.get("models") or {}).get("providers", {}).get("anthropic"), dict)
+        if transient_provider_key:
+            provider_refs = [next((refs[n] for n, i in enumerate(items) if i.kind is Kind.API_KEY), refs[0])]
+        plan = Plan(gateway.provider, profile_targets, provider_key_refs=provider_refs)
+        try:
+            gateway.apply_plan(plan)
+        except GatewayError as exc:
+            for info in new_versions:
+                vault.delete(info.record_id, info.version)
+            raise MigrationFailed(f"The gateway did not accept the vault references; nothing was moved and the "
+                                  f"credentials it had keep working. {exc}") from exc
         for info in new_versions:
-            vault.delete(info.record_id, info.version)
-        raise MigrationFailed(f"The gateway did not accept the vault references; nothing was moved and the "
-                              f"credentials it had keep working. {exc}") from exc
-    for info in new_versions:
-        vault.set_current(info.record_id, info.version)
+            vault.set_current(info.record_id, info.version)
     # From here every credential resolves through the vault: plaintext may be removed.
     if transient_provider_key:
         _unset(gateway, "models.providers.anthropic" if not had_provider_block else "models.providers.anthropic.apiKey", warnings)

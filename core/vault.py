@@ -7,7 +7,10 @@ Why this shape:
 - The associated data of every ciphertext is `<record id>#v<version>`: a record copied under
   another id, or a version swapped for another, fails authentication instead of decrypting.
 - The key never sits in the vault file. A key id (hash prefix of the key) is stored per version so a
-  wrong key is reported as such, and a tampered file as tampered.
+  wrong key is reported as such, and a tampered file as tampered, and so that during a key rotation
+  each record is decrypted with the key it was written with (core/vault_keys.py).
+- A version written with `make_current=False` is *pending* until `set_current` or `delete`: a
+  credential write in progress. Housekeeping never removes a pending version (core/lifecycle.py).
 What the key does not protect against: anyone who can read both the vault and the key (the same
 Unix user on the gateway host) can decrypt, and so can the gateway through the resolver: that is
 its job. It protects the credentials in backups, copies of `~/.openclaw`, config files and plans.
@@ -15,60 +18,25 @@ its job. It protects the credentials in backups, copies of `~/.openclaw`, config
 from __future__ import annotations
 
 import base64
-import hashlib
+import contextlib
 import json
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.credentials import fingerprint
 from core.fsutil import atomic_write, discard_stale_temps, file_lock
+from core.vault_keys import Keyring, KeySource, VaultError, key_id
 
 VAULT_FORMAT = 1
-KEY_ENV = "OPENCLAW_CHATOPS_VAULT_KEY"
 _REF = re.compile(r"^(?P<record>.+)#v(?P<version>[0-9]+)$")
-
-
-class VaultError(Exception):
-    """A vault problem described without any secret material."""
-
-
-def key_id(key: bytes) -> str:
-    return hashlib.sha256(b"openclaw-chatops-key-id" + key).hexdigest()[:16]
-
-
-def decode_key(text: str, origin: str) -> bytes:
-    try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except ValueError as exc:
-        raise VaultError(f"The vault key from {origin} is not valid base64.") from exc
-    if len(key) != 32:
-        raise VaultError(f"The vault key from {origin} must be 32 bytes (got {len(key)}).")
-    return key
-
-
-def load_key(env_value: str | None, key_file: Path, *, create: bool) -> bytes:
-    """The key from the environment when set, else from the 0600 key file (made on first use)."""
-    if env_value:
-        return decode_key(env_value, KEY_ENV)
-    key_file = Path(key_file)
-    if key_file.exists():
-        if key_file.stat().st_mode & 0o077:
-            raise VaultError(f"The vault key file {key_file} is readable by others: chmod 600 it.")
-        return decode_key(key_file.read_text(), str(key_file))
-    if not create:
-        raise VaultError(f"No vault key: set {KEY_ENV} or create {key_file} (`openclaw-chatops vault init`).")
-    key = AESGCM.generate_key(bit_length=256)
-    with file_lock(key_file):
-        if not key_file.exists():
-            atomic_write(key_file, base64.b64encode(key) + b"\n", 0o600)
-    return decode_key(key_file.read_text(), str(key_file))
 
 
 def ref_id(record_id: str, version: int) -> str:
@@ -95,6 +63,8 @@ class VersionInfo:
     created_by: str
     expires_at: int | None
     current: bool
+    pending: bool = False
+    key_id: str = ""
 
     @property
     def ref(self) -> str:
@@ -102,10 +72,49 @@ class VersionInfo:
 
 
 class Vault:
-    def __init__(self, path: Path, key: bytes):
+    def __init__(self, path: Path, keys: bytes | Keyring | KeySource):
         self.path = Path(path)
-        self._key = key
-        self._key_id = key_id(key)
+        if isinstance(keys, bytes):
+            keys = Keyring(keys)
+        self._keys: KeySource = (lambda ring=keys: ring) if isinstance(keys, Keyring) else keys
+        self._held = threading.local()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """The vault's cross-process lock, reentrant within one thread, so a multi-step change
+        (a key rotation) can hold it across several vault calls."""
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
+        with file_lock(self.path):
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+
+    def keyring(self) -> Keyring:
+        return self._keys()
+
+    def credential_write(self) -> contextlib.AbstractContextManager[None]:
+        """Held (shared: writes run side by side) by every multi-step credential change from its
+        vault put to its `set_current`, the span in which OpenClaw may already point at a version
+        the vault does not call current yet."""
+        return file_lock(self._writes_lock, shared=True)
+
+    def quiescent(self) -> contextlib.AbstractContextManager[None]:
+        """Exclusive against `credential_write`: housekeeping holds it, so it never judges a
+        version in the middle of a write (in any process)."""
+        return file_lock(self._writes_lock)
+
+    @property
+    def _writes_lock(self) -> Path:
+        return self.path.with_name(self.path.name + ".writes")
 
     # -- reading -----------------------------------------------------------------------------
     def _load(self) -> dict[str, Any]:
@@ -119,12 +128,13 @@ class Vault:
             raise VaultError(f"The vault file {self.path} has an unknown format; it was left untouched.")
         return data
 
-    def _decrypt(self, record_id: str, version: int, entry: dict[str, Any], key: bytes | None = None) -> str:
-        key = key or self._key
-        if entry.get("key_id") != key_id(key):
+    def _decrypt(self, record_id: str, version: int, entry: dict[str, Any]) -> str:
+        ring = self._keys()
+        key = ring.by_id(entry.get("key_id"))
+        if key is None:
             raise VaultError(
                 f"The vault key does not match the one that encrypted {record_id!r} "
-                f"(key id {key_id(key)}, record written with {entry.get('key_id')})."
+                f"(key id {', '.join(ring.ids)}, record written with {entry.get('key_id')})."
             )
         try:
             nonce = base64.b64decode(entry["nonce"])
@@ -152,21 +162,8 @@ class Vault:
     def versions(self, record_id: str | None = None) -> list[VersionInfo]:
         out: list[VersionInfo] = []
         for rid, record in sorted(self._load()["records"].items()):
-            if record_id is not None and rid != record_id:
-                continue
-            for number, entry in sorted(record["versions"].items(), key=lambda kv: int(kv[0])):
-                out.append(
-                    VersionInfo(
-                        record_id=rid,
-                        version=int(number),
-                        kind=entry.get("kind", ""),
-                        fingerprint=entry.get("fingerprint", ""),
-                        created_at=int(entry.get("created_at", 0)),
-                        created_by=entry.get("created_by", ""),
-                        expires_at=entry.get("expires_at"),
-                        current=int(number) == record["current"],
-                    )
-                )
+            if record_id is None or rid == record_id:
+                out.extend(_infos(rid, record))
         return out
 
     def current(self, record_id: str) -> VersionInfo | None:
@@ -182,33 +179,41 @@ class Vault:
             "ciphertext": base64.b64encode(blob).decode(),
         }
 
-    def _check_key(self, data: dict[str, Any]) -> None:
-        """Refuse to write with a key other than the one the vault was written with, so a
-        misconfigured key can never leave a vault encrypted under two keys."""
-        for rid, record in data["records"].items():
-            for entry in record["versions"].values():
-                if entry.get("key_id") != self._key_id:
-                    raise VaultError(
-                        f"The vault key does not match the one that encrypted {rid!r} (key id {self._key_id}, "
-                        f"record written with {entry.get('key_id')}); nothing was written.")
-                return
+    def _write_key(self, data: dict[str, Any]) -> bytes:
+        """The key a new version is encrypted with: the one every record already uses while the
+        keyring knows it, so until `reencrypt` runs the vault stays readable with the key it had
+        (a gateway not yet restarted with a rotated key keeps resolving new versions too); the
+        newest key for an empty or mixed vault. A record under a key the keyring does not know
+        means a misconfigured key: nothing is written, so a vault never ends up needing a key
+        nobody has."""
+        ring = self._keys()
+        used = {entry.get("key_id") for record in data["records"].values() for entry in record["versions"].values()}
+        unknown = sorted(str(kid) for kid in used if ring.by_id(kid) is None)
+        if unknown:
+            raise VaultError(
+                f"The vault key does not match the one that encrypted the vault (key id {', '.join(ring.ids)}, "
+                f"records written with {', '.join(unknown)}); nothing was written.")
+        return ring.by_id(next(iter(used))) if len(used) == 1 else ring.primary
 
     def _save(self, data: dict[str, Any]) -> None:
         """Callers hold the vault's lock, so temp files of a writer that died are safe to sweep."""
-        self._check_key(data)
+        self._write_key(data)
         discard_stale_temps(self.path)
         atomic_write(self.path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), 0o600)
 
     def put(self, record_id: str, secret: str, *, kind: str, created_by: str,
             expires_at: int | None = None, make_current: bool = True) -> VersionInfo:
         """Store `secret` as the next version of `record_id`; earlier versions stay for rollback."""
-        with file_lock(self.path):
+        with self.locked():
             data = self._load()
+            key = self._write_key(data)
             record = data["records"].setdefault(record_id, {"current": 0, "versions": {}})
             version = max((int(v) for v in record["versions"]), default=0) + 1
-            entry = self._encrypt(record_id, version, secret, self._key)
+            entry = self._encrypt(record_id, version, secret, key)
             entry.update(kind=kind, fingerprint=fingerprint(secret), created_at=int(time.time()),
                          created_by=created_by, expires_at=expires_at)
+            if not make_current:
+                entry["pending"] = True
             record["versions"][str(version)] = entry
             if make_current or not record["current"]:
                 record["current"], record["current_since"] = version, int(time.time())
@@ -217,11 +222,13 @@ class Vault:
         return info or next(v for v in self.versions(record_id) if v.version == version)
 
     def set_current(self, record_id: str, version: int) -> None:
-        with file_lock(self.path):
+        """Make `version` the one in use (it stops being pending)."""
+        with self.locked():
             data = self._load()
             record = data["records"].get(record_id)
             if record is None or str(version) not in record["versions"]:
                 raise KeyError(ref_id(record_id, version))
+            record["versions"][str(version)].pop("pending", None)
             record["current"], record["current_since"] = version, int(time.time())
             self._save(data)
 
@@ -233,7 +240,7 @@ class Vault:
 
     def delete(self, record_id: str, version: int | None = None) -> bool:
         """Remove one version, or the whole record when `version` is None."""
-        with file_lock(self.path):
+        with self.locked():
             data = self._load()
             record = data["records"].get(record_id)
             if record is None:
@@ -250,24 +257,58 @@ class Vault:
             self._save(data)
         return True
 
-    def rotate_key(self, new_key: bytes) -> int:
-        """Re-encrypt every version under `new_key` in one atomic write; returns the count.
-
-        Every record is decrypted first, so a wrong current key or a tampered record aborts the
-        rotation with the file untouched."""
-        with file_lock(self.path):
+    def delete_where(self, select: Callable[[str, list[VersionInfo], int | None], list[int]]) -> list[VersionInfo]:
+        """Delete, in one locked read-modify-write, the versions that
+        `select(record_id, versions, current_since)` names, so the choice is made on the same
+        state it is applied to (a choice made on an earlier read could remove a version a writer
+        has made current since). The current version is never deleted. Returns what was deleted
+        (metadata only)."""
+        with self.locked():
             data = self._load()
+            gone: list[VersionInfo] = []
+            for rid, record in list(data["records"].items()):
+                infos = {v.version: v for v in _infos(rid, record)}
+                for number in select(rid, list(infos.values()), record.get("current_since")):
+                    if number != record["current"] and record["versions"].pop(str(number), None) is not None:
+                        gone.append(infos[number])
+            if gone:
+                self._save(data)
+        return gone
+
+    def reencrypt(self) -> int:
+        """Re-encrypt every version not under the keyring's newest key, in one atomic write;
+        returns how many. Every record is decrypted first, so a record no known key opens, or a
+        tampered one, aborts with the file untouched."""
+        with self.locked():
+            data = self._load()
+            primary = self._keys().primary
             count = 0
             for rid, record in data["records"].items():
                 for number, entry in record["versions"].items():
+                    if entry.get("key_id") == key_id(primary):
+                        continue
                     secret = self._decrypt(rid, int(number), entry)
-                    entry.update(self._encrypt(rid, int(number), secret, new_key))
+                    entry.update(self._encrypt(rid, int(number), secret, primary))
                     count += 1
-            old = self._key, self._key_id
-            self._key, self._key_id = new_key, key_id(new_key)
-            try:
+            if count:
                 self._save(data)
-            except BaseException:
-                self._key, self._key_id = old
-                raise
         return count
+
+
+def _infos(record_id: str, record: dict[str, Any]) -> list[VersionInfo]:
+    """Everything about a record's versions except their secrets, oldest first."""
+    return [
+        VersionInfo(
+            record_id=record_id,
+            version=int(number),
+            kind=entry.get("kind", ""),
+            fingerprint=entry.get("fingerprint", ""),
+            created_at=int(entry.get("created_at", 0)),
+            created_by=entry.get("created_by", ""),
+            expires_at=entry.get("expires_at"),
+            current=int(number) == record["current"],
+            pending=bool(entry.get("pending")),
+            key_id=entry.get("key_id", ""),
+        )
+        for number, entry in sorted(record["versions"].items(), key=lambda kv: int(kv[0]))
+    ]

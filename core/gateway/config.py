@@ -115,3 +115,18 @@ class GatewayConfig:
                 if isinstance(holder, dict):
                     found.extend(f"{scope}.{k}" for k, v in holder.items() if isinstance(v, str) and k.endswith(("_API_KEY", "_TOKEN")))
         return found
+
+    def exec_ref_ids(self, provider: str) -> set[str]:
+        """Ids of every exec SecretRef to `provider` anywhere in the config (e.g. the provider-level
+        `apiKey` that `secure` writes for a moment): refs OpenClaw holds outside the auth stores."""
+        found: set[str] = set()
+        stack: list[Any] = [self.data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if node.get("source") == "exec" and node.get("provider") == provider and isinstance(node.get("id"), str):
+                    found.add(node["id"])
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+        return found

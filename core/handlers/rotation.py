@@ -68,23 +68,25 @@ def handle_rollback(ops: "ChatOps", request: Request, command: Command) -> Reply
     agent = ops.gateway.require_agent(command.arg("agent"))
     profile_id = command.arg("profile") or ""
     rid = record_id(agent, profile_id)
-    current = ops.vault.current(rid)
-    if current is None:
-        return Reply.error("Nothing to roll back", f"`{profile_id}` of agent `{agent}` is not in this bot's vault.")
-    previous = previous_version(ops.vault, rid, ops.options.rollback_window_s)
-    if previous is None:
-        return Reply.error("Nothing to roll back", f"`{profile_id}` has no earlier version inside the rollback window "
-                           f"(v{current.version} is current).")
-    kind = Kind(previous.kind)
-    plan = Plan(ops.gateway.provider, [ProfileTarget(agent, profile_id, kind.openclaw_mode, previous.ref)])
-    try:
-        ops.gateway.apply_plan(plan)
-    except GatewayError as exc:
-        ops.store.audit(request.user.key, "rollback", "failed", agent=agent, profile_id=profile_id,
-                        fingerprint=previous.fingerprint, detail=str(exc)[:300])
-        return Reply.error("Not rolled back", f"The gateway did not accept the previous credential; it still uses v{current.version}. {exc}",
-                           code="gateway")
-    ops.vault.set_current(rid, previous.version)
+    # Held from choosing the version to making it current: housekeeping cannot purge it in between.
+    with ops.vault.credential_write():
+        current = ops.vault.current(rid)
+        if current is None:
+            return Reply.error("Nothing to roll back", f"`{profile_id}` of agent `{agent}` is not in this bot's vault.")
+        previous = previous_version(ops.vault, rid, ops.options.rollback_window_s)
+        if previous is None:
+            return Reply.error("Nothing to roll back", f"`{profile_id}` has no earlier version inside the rollback window "
+                               f"(v{current.version} is current).")
+        kind = Kind(previous.kind)
+        plan = Plan(ops.gateway.provider, [ProfileTarget(agent, profile_id, kind.openclaw_mode, previous.ref)])
+        try:
+            ops.gateway.apply_plan(plan)
+        except GatewayError as exc:
+            ops.store.audit(request.user.key, "rollback", "failed", agent=agent, profile_id=profile_id,
+                            fingerprint=previous.fingerprint, detail=str(exc)[:300])
+            return Reply.error("Not rolled back", f"The gateway did not accept the previous credential; it still uses v{current.version}. {exc}",
+                               code="gateway")
+        ops.vault.set_current(rid, previous.version)
     verified, detail = ops.writer.verify(agent, profile_id, previous.ref)
     ops.store.audit(request.user.key, "rollback", "rolled-back", agent=agent, profile_id=profile_id,
                     fingerprint=previous.fingerprint, detail=f"v{current.version} → v{previous.version}")

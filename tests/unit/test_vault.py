@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.vault import Vault, VaultError, load_key, ref_id
+from core.vault import Vault, VaultError, ref_id
+from core.vault_keys import Keyring, key_source
 
 SECRET = "sk-ant-oat01-" + "S" * 90
 
@@ -20,28 +21,32 @@ def digest(path: Path) -> str:
 
 @pytest.fixture
 def vault(tmp_path: Path) -> Vault:
-    return Vault(tmp_path / "vault.json", load_key(None, tmp_path / "vault.key", create=True))
+    return Vault(tmp_path / "vault.json", key_source(None, None, tmp_path / "vault.key", create=True))
 
 
 def test_key_file_is_created_private_and_reused(tmp_path: Path):
-    key = load_key(None, tmp_path / "k", create=True)
+    key = key_source(None, None, tmp_path / "k", create=True)().primary
     assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
-    assert load_key(None, tmp_path / "k", create=False) == key
+    assert key_source(None, None, tmp_path / "k", create=False)().primary == key
 
 
 def test_key_from_environment_must_be_32_bytes_base64(tmp_path: Path):
-    assert len(load_key(base64.b64encode(os.urandom(32)).decode(), tmp_path / "unused", create=False)) == 32
+    env_key = base64.b64encode(os.urandom(32)).decode()
+    assert len(key_source(env_key, None, tmp_path / "unused", create=False)().primary) == 32
     with pytest.raises(VaultError, match="32 bytes"):
-        load_key(base64.b64encode(b"short").decode(), tmp_path / "unused", create=False)
+        key_source(base64.b64encode(b"short").decode(), None, tmp_path / "unused", create=False)
     with pytest.raises(VaultError, match="base64"):
-        load_key("not base64!!", tmp_path / "unused", create=False)
+        key_source("not base64!!", None, tmp_path / "unused", create=False)
+    with pytest.raises(VaultError, match="PREVIOUS_KEYS"):
+        key_source(env_key, "not base64!!", tmp_path / "unused", create=False)
+    assert not (tmp_path / "unused").exists()
 
 
 def test_a_key_file_readable_by_others_is_refused(tmp_path: Path):
-    load_key(None, tmp_path / "k", create=True)
+    key_source(None, None, tmp_path / "k", create=True)
     (tmp_path / "k").chmod(0o644)
     with pytest.raises(VaultError, match="chmod 600"):
-        load_key(None, tmp_path / "k", create=False)
+        key_source(None, None, tmp_path / "k", create=False)
 
 
 def test_versions_are_kept_and_ciphertext_only_on_disk(vault: Vault):
@@ -86,7 +91,7 @@ def test_tampered_ciphertext_is_reported_and_the_file_left_alone(vault: Vault):
         vault.get("r")
     assert SECRET not in str(err.value)
     with pytest.raises(VaultError):
-        vault.rotate_key(os.urandom(32))
+        Vault(vault.path, Keyring(os.urandom(32), vault.keyring().keys)).reencrypt()
     assert digest(vault.path) == before
 
 
@@ -99,7 +104,7 @@ def test_wrong_key_is_named_as_such(vault: Vault, tmp_path: Path):
     with pytest.raises(VaultError, match="nothing was written"):
         other.put("r2", "x" * 90, kind="api-key", created_by="x")
     with pytest.raises(VaultError):
-        other.rotate_key(os.urandom(32))
+        Vault(vault.path, Keyring(os.urandom(32), (os.urandom(32),))).reencrypt()
     assert digest(vault.path) == before
     assert vault.get("r") == SECRET
 
@@ -111,14 +116,29 @@ def test_corrupt_file_is_a_clear_error_and_untouched(vault: Vault):
     assert vault.path.read_text() == "{not json"
 
 
-def test_rotate_key_reencrypts_everything(vault: Vault):
+def test_reencrypt_moves_every_version_to_the_newest_key_and_reads_by_key_id(vault: Vault):
     vault.put("a", "secret-a", kind="api-key", created_by="x")
     vault.put("a", "secret-a2", kind="api-key", created_by="x")
     vault.put("b", "secret-b", kind="api-key", created_by="x")
-    new_key = os.urandom(32)
-    assert vault.rotate_key(new_key) == 3
-    fresh = Vault(vault.path, new_key)
-    assert fresh.get("a", 1) == "secret-a" and fresh.get("a") == "secret-a2" and fresh.get("b") == "secret-b"
+    old, new = vault.keyring().primary, os.urandom(32)
+    both = Vault(vault.path, Keyring(new, (old,)))
+    # Until the re-encryption, new versions keep the key the vault already uses: a gateway that
+    # still has only the old key keeps resolving them.
+    both.put("c", "secret-c", kind="api-key", created_by="x")
+    assert {v.key_id for v in both.versions()} == {vault.keyring().ids[0]}
+    assert both.reencrypt() == 4 and both.reencrypt() == 0
+    fresh = Vault(vault.path, new)
+    assert fresh.get("a", 1) == "secret-a" and fresh.get("a") == "secret-a2" and fresh.get("c") == "secret-c"
+    with pytest.raises(VaultError, match="key does not match"):
+        Vault(vault.path, old).get("b")
+
+
+def test_a_pending_version_is_marked_until_it_becomes_current(vault: Vault):
+    vault.put("r", "old-secret", kind="api-key", created_by="x")
+    pending = vault.put("r", "new-secret", kind="api-key", created_by="x", make_current=False)
+    assert pending.pending and not pending.current
+    vault.set_current("r", pending.version)
+    assert [(v.version, v.current, v.pending) for v in vault.versions("r")] == [(1, False, False), (2, True, False)]
 
 
 def test_delete_one_version_or_the_record(vault: Vault):
