@@ -25,7 +25,7 @@ from typing import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.fsutil import atomic_write, file_lock, fsync_dir
+from core.fsutil import atomic_write, discard_stale_temps, file_lock, fsync_dir
 
 KEY_ENV = "OPENCLAW_CHATOPS_VAULT_KEY"
 PREVIOUS_KEYS_ENV = "OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS"
@@ -91,7 +91,9 @@ def read_key_file(key_file: Path) -> list[bytes]:
 
 
 def write_key_file(key_file: Path, keys: list[bytes]) -> None:
-    """Atomic and fsynced: a crash leaves the old list or the new one, never neither."""
+    """Atomic and fsynced: a crash leaves the old list or the new one, never neither. Callers hold
+    the key file's lock, so the (0600) temp file of a writer killed before its rename goes now."""
+    discard_stale_temps(key_file)
     atomic_write(key_file, "".join(encode_key(k) + "\n" for k in keys).encode(), 0o600)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.gateway.plans import Plan, ProfileTarget
 from tests.harness import BotHarness
 
 pytestmark = pytest.mark.interop
@@ -96,3 +97,21 @@ def test_an_interrupted_rotation_keeps_the_old_secret_and_the_next_attempt_compl
     ref = held_ref(bot)
     assert ref.startswith(RECORD + "#v") and resolve(bot, ref) == NEWER
     assert bot.oc_json("secrets", "audit", "--allow-exec", "--json")["status"] == "clean"
+
+
+def test_a_write_killed_after_its_plan_is_finished_by_housekeeping_as_openclaw_decided(bot: BotHarness):
+    """The writer died between `secrets apply` and `set_current` (v2 pending, OpenClaw on #v2), and
+    another died before its plan (v3 pending, OpenClaw never saw it). The next housekeeping asks
+    OpenClaw, makes v2 current and drops v3; with the window long past, nothing OpenClaw uses goes."""
+    assert "stored for agent main" in bot.console("paste-token main", OLD)[-1]["title"]
+    vault, gateway = bot.parts.vault, bot.parts.gateway
+    taken = vault.put(RECORD, NEW, kind="setup-token", created_by="test", make_current=False)
+    gateway.apply_plan(Plan(gateway.provider, [ProfileTarget("main", PROFILE, "token", taken.ref)]))
+    vault.put(RECORD, NEWER, kind="setup-token", created_by="test", make_current=False)
+    assert held_ref(bot) == taken.ref
+    bot.chatops.options.rollback_window_s = 0.001
+    bot.parts.watcher.tick(force=True)  # housekeeping
+    assert [(v.version, v.current, v.pending) for v in vault.versions(RECORD)] == [(2, True, False)], vault.versions(RECORD)
+    assert resolve(bot, held_ref(bot)) == NEW
+    rows = [(r.action, r.result) for r in bot.parts.store.audit_rows(3)]
+    assert ("recover", "made-current") in rows and ("recover", "discarded") in rows and ("purge", "purged") in rows
