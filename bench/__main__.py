@@ -1,5 +1,8 @@
 """`python -m bench [name ...]`: run the benchmarks, print a table, write bench/RESULTS.md.
 
+`python -m bench soak` is separate: the proof suites at full scale (bench/soak.py), in their own
+section of RESULTS.md, which a benchmark run keeps.
+
 Every benchmark bounds itself (counts and timeouts) and cleans up its loopback servers. They run
 one after another so they do not compete for the cores they measure.
 """
@@ -29,6 +32,11 @@ def table(figures: list[Figure]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:
+        from bench import soak
+
+        return soak.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", choices=[[], *BENCHES], help="default: all")
     parser.add_argument("--note", default="", help="a line for RESULTS.md (e.g. that the machine was shared)")
@@ -63,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", "Benchmarks that failed to run:", *[f"- {f}" for f in failures]]
     print("\n" + "\n".join(table(figures)))
     if not args.no_write:
-        RESULTS.write_text("\n".join(lines) + "\n")
+        from bench.soak import kept_section
+
+        RESULTS.write_text("\n".join([*lines, "", kept_section()]).rstrip("\n") + "\n")
         print(f"\nwrote {RESULTS}")
     return 1 if failures else 0
 

@@ -18,6 +18,7 @@ from slack_bolt import BoltRequest
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, sign
+from tests.proof.scale import count
 from tests.harness import make_bot
 
 VERBS = ["status", "onboard", "paste-token", "remove", "order", "cache", "alerts", "audit", "doctor", "help",
@@ -27,7 +28,7 @@ WORDS = st.one_of(st.sampled_from(VERBS + ["main", "ops", "--all", "--profile-id
                   st.text(max_size=12))
 TOKENS = st.builds(lambda p, body: p + body, st.sampled_from(["sk-ant-oat01-", "sk-ant-api03-", "sk-ant-admin01-", "sk-ant-", ""]),
                    st.text(alphabet="abcXYZ019_-\n ", min_size=0, max_size=120))
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=count("FUZZ_EXAMPLES", 60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SECRET = "fuzz-signing-secret"
 
 

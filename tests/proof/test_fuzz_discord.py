@@ -15,6 +15,7 @@ from core.grammar import VERBS
 from tests.adapters.discord.discord_harness import ADMIN_ID, admin, running, viewer
 from tests.fakes import discord_payloads as p
 from tests.harness import make_bot
+from tests.proof.scale import count
 
 CANARY = "sk-ant-api03-" + "DiscordFuzzCanary_" * 5
 VALUES = st.one_of(st.text(max_size=20), st.sampled_from(["main", "ops", "nosuch", "365d", "long", "1h", "snooze",
@@ -52,9 +53,9 @@ def answered(payload: dict):
     return done
 
 
-# Each example is a batch of 15 interactions on one logged-in client; shrinking such a batch takes
-# minutes, so a failure is reported as generated (the assertion names the interaction).
-@settings(max_examples=4, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example is a batch of 15 interactions on one logged-in client (60 in CI, PROOF_DISCORD_INTERACTIONS
+# in the soak); shrinking such a batch takes minutes, so a failure is reported as generated.
+@settings(max_examples=max(1, count("DISCORD_INTERACTIONS", 60) // 15), deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(INTERACTION, min_size=15, max_size=15))
 def test_discord_interactions(tmp_path_factory, batch):
     tmp = tmp_path_factory.mktemp("dfuzz")

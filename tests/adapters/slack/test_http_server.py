@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 
 from adapters.slack.http_server import Received, SlackHttpServer, answered_by_server
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, post, sign
+from tests.proof.scale import count
 
 SECRET = "server-signing-secret"
 FORM = "application/x-www-form-urlencoded"
@@ -135,7 +136,8 @@ def test_malformed_requests_get_plain_refusals(endpoint: Endpoint) -> None:
     assert get(endpoint.base + "/healthz") == 200
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=count("SLACK_HTTP_EXAMPLES", 150), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.one_of(st.text(max_size=200),
                       st.builds(lambda d: urllib.parse.urlencode(d),
                                 st.dictionaries(st.sampled_from(["command", "payload", "text", "ssl_check"]),

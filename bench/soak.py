@@ -1,0 +1,166 @@
+"""`python -m bench soak`: the proof suites at the scale the product promises, outside the test suite.
+
+CI runs samples (60 fuzz examples per property, about 70 kill -9s). The soak runs the *same* tests
+(no copies) with their counts raised through `PROOF_<NAME>` (tests/proof/scale.py):
+- at least 1,000 kill -9s of a writer during vault and config writes, plus rounds of the whole
+  credential write against the real OpenClaw CLI killed at each step with housekeeping running;
+- 100,000 fuzzed command lines through the grammar, 100,000 signed Slack payloads through Bolt,
+  100,000 requests to the signed Slack HTTP endpoint;
+- 1,000 interactions through discord.py's CommandTree.
+It records what really ran (hypothesis' own example counts, the crash tests' kill counts) and any
+failure in its own section of bench/RESULTS.md, leaving the benchmark table alone.
+`--scale` (or SOAK_SCALE) shrinks every count to try the command; the section says so.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.common import machine
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).with_name("RESULTS.md")
+START, END = "<!-- soak: start (written by `python -m bench soak`) -->", "<!-- soak: end -->"
+BUDGET_S = 3600
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    tests: tuple[str, ...]
+    counts: dict[str, int]  # PROOF_<NAME> → full-scale value
+    unit: str  # what one hypothesis example is, for the table
+    per_example: int = 1  # units per hypothesis example
+
+
+SUITES = (
+    Suite("grammar and Slack payloads through Bolt", ("tests/proof/test_fuzz.py",), {"FUZZ_EXAMPLES": 100_000},
+          "fuzzed inputs"),
+    Suite("signed Slack HTTP endpoint", ("tests/adapters/slack/test_http_server.py::test_any_request_gets_an_http_answer",),
+          {"SLACK_HTTP_EXAMPLES": 100_000}, "fuzzed requests"),
+    Suite("Discord CommandTree", ("tests/proof/test_fuzz_discord.py",), {"DISCORD_INTERACTIONS": 1_000},
+          "interactions", per_example=15),
+    Suite("kill -9 during vault and gateway writes", ("tests/proof/test_crash_safety.py",),
+          {"CRASH_KILLS": 1_000, "CRASH_WRITES": 1_000, "WRITE_KILL_ROUNDS": 3}, "kills"),
+)
+
+
+@dataclass
+class Outcome:
+    suite: Suite
+    seconds: float
+    exit_code: int
+    examples: dict[str, int] = field(default_factory=dict)  # test → hypothesis passing examples
+    reports: list[dict] = field(default_factory=list)  # what the crash tests recorded
+    failures: list[str] = field(default_factory=list)
+
+
+def scaled(counts: dict[str, int], scale: float) -> dict[str, str]:
+    return {f"PROOF_{name}": str(max(1, round(value * scale))) for name, value in counts.items()}
+
+
+def run_suite(suite: Suite, scale: float, python: str) -> Outcome:
+    with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
+        report = Path(tmp) / "report.jsonl"
+        env = dict(os.environ, **scaled(suite.counts, scale), PROOF_REPORT=str(report))
+        started = time.monotonic()
+        proc = subprocess.run([python, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
+                               "--hypothesis-show-statistics", "-o", "addopts=", *suite.tests],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        outcome = Outcome(suite, time.monotonic() - started, proc.returncode)
+        if report.exists():
+            outcome.reports = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    outcome.examples = hypothesis_counts(proc.stdout)
+    outcome.failures = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    if proc.returncode and not outcome.failures:
+        outcome.failures = [(proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["no output"])[-1]]
+    return outcome
+
+
+def hypothesis_counts(stdout: str) -> dict[str, int]:
+    """Passing examples per test from `--hypothesis-show-statistics` (all phases)."""
+    counts: dict[str, int] = {}
+    test = ""
+    for line in stdout.splitlines():
+        header = re.match(r"^(\S+::\S+):$", line.strip())
+        if header:
+            test = header.group(1)
+        found = re.search(r"(\d+) passing examples?", line)
+        if found and test:
+            counts[test] = counts.get(test, 0) + int(found.group(1))
+    return counts
+
+
+def rows(outcomes: list[Outcome]) -> list[str]:
+    out = ["| suite | ran | result | time |", "|---|---|---|---|"]
+    for o in outcomes:
+        ran = [f"{n * o.suite.per_example:,} {o.suite.unit} ({t.split('::')[-1]})" for t, n in o.examples.items()]
+        ran += [", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in r.items() if k != "suite") + f" ({r['suite']})"
+                for r in o.reports]
+        result = "passed" if o.exit_code == 0 else "**failed**: " + "; ".join(o.failures)[:400]
+        out.append(f"| {o.suite.name} | {'<br>'.join(ran) or '—'} | {result} | {o.seconds / 60:.1f} min |")
+    return out
+
+
+def section(outcomes: list[Outcome], scale: float, elapsed: float, started: dt.datetime) -> str:
+    full = scale >= 1
+    lines = [START, "## Soak: the proof suites at full scale", "",
+             f"`python -m bench soak{'' if full else f' --scale {scale:g}'}` on {started:%Y-%m-%d %H:%M} UTC: "
+             f"{elapsed / 60:.1f} min in all (budget {BUDGET_S // 60} min at full scale).", ""]
+    if not full:
+        estimate = elapsed / scale
+        lines += [f"**Reduced run** (every count × {scale:g}): this proves the command works, not the product's "
+                  f"promise. Estimated full-scale time from it: about {estimate / 60:.0f} min (linear in the counts; "
+                  "fixed start-up costs make this an overestimate).", ""]
+    lines += [f"- {k}: {v}" for k, v in machine().items()]
+    lines += ["", *rows(outcomes), "", END]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    """Replace the soak section of RESULTS.md (or append one), keeping everything else."""
+    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+    updated = pattern.sub(lambda _: text, current) if pattern.search(current) else current.rstrip("\n") + "\n\n" + text
+    RESULTS.write_text(updated.rstrip("\n") + "\n")
+
+
+def kept_section() -> str:
+    """The last soak section, for `python -m bench` to carry over when it rewrites RESULTS.md."""
+    current = RESULTS.read_text() if RESULTS.exists() else ""
+    found = re.search(re.escape(START) + r".*?" + re.escape(END), current, re.S)
+    return found.group(0) if found else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench soak", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("SOAK_SCALE", "1")),
+                        help="multiply every count (default 1, or SOAK_SCALE): try the command with e.g. 0.02")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    args = parser.parse_args(argv)
+    if not 0 < args.scale <= 1:
+        parser.error("--scale must be in (0, 1]")
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.monotonic()
+    outcomes: list[Outcome] = []
+    for suite in SUITES:
+        print(f"== {suite.name} ({', '.join(f'{k}={v}' for k, v in scaled(suite.counts, args.scale).items())}) …",
+              flush=True)
+        outcome = run_suite(suite, args.scale, sys.executable)
+        outcomes.append(outcome)
+        print("\n".join(rows([outcome])[2:]), flush=True)
+    text = section(outcomes, args.scale, time.monotonic() - t0, started)
+    print("\n" + text)
+    if not args.no_write:
+        write_section(text)
+        print(f"\nwrote the soak section of {RESULTS}")
+    return 0 if all(o.exit_code == 0 for o in outcomes) else 1
