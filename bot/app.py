@@ -61,6 +61,13 @@ def exec_provider(settings: Settings) -> ExecProvider:
     return ExecProvider(settings.resolver_provider, str(install_resolver(settings)), pass_env=pass_env)
 
 
+def resolver_env(settings: Settings, provider: ExecProvider) -> dict[str, str]:
+    """What the resolver reads through `passEnv` when OpenClaw runs it for the bot's own calls.
+    Taken from the settings, not the process environment: a key set only in `.env` must reach it."""
+    known = {KEY_ENV: settings.vault_key or ""}
+    return {name: known[name] for name in provider.pass_env if known.get(name)}
+
+
 @dataclass
 class Components:
     settings: Settings
@@ -80,8 +87,10 @@ class Components:
 def build(settings: Settings) -> Components:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.chatops_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    runner = CliRunner(settings.openclaw_bin, settings.state_dir, timeout=settings.cli_timeout_s)
-    gateway = Gateway(runner, exec_provider(settings), plan_dir=settings.chatops_dir / "plans",
+    provider = exec_provider(settings)
+    runner = CliRunner(settings.openclaw_bin, settings.state_dir, timeout=settings.cli_timeout_s,
+                       base_env=settings.raw, resolver_env=resolver_env(settings, provider))
+    gateway = Gateway(runner, provider, plan_dir=settings.chatops_dir / "plans",
                       max_age_s=settings.snapshot_max_age_s)
     vault = Vault(settings.vault_path,
                   key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file, create=True))

@@ -37,7 +37,8 @@ def sandbox_env(root: Path) -> dict[str, str]:
     env = {"OPENCLAW_STATE_DIR": str(state)}
     if not os.environ.get("OPENCLAW_BIN"):
         launcher = subprocess.run(["bash", str(PROJECT_ROOT / "scripts" / "install-openclaw.sh")],
-                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                                  check=True, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL).stdout.strip().splitlines()[-1]
         env["OPENCLAW_BIN"] = launcher
     return env
 

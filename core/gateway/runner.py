@@ -3,12 +3,19 @@
 Each call costs 2–9 s (Node start-up plus plugin loading), stderr is noisy on nearly every
 command, and some commands exit 0 with findings or 1 on a healthy exec-ref setup. So: parse stdout
 JSON only, never trust exit codes for health, and bound every call with a timeout.
+
+The CLI gets an allow-listed environment, never the bot's own: OpenClaw and every plugin it loads
+see the process environment, and OpenClaw treats a chat channel as configured when its token
+variable is present (`doctor --fix` then installs that channel's plugin from npm). So the bot's
+Slack/Discord tokens and its own settings stay out. Its stdin is never the bot's either: Node sets
+an inherited stdin non-blocking, and the console's next read would then end as if at EOF.
 """
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,34 +81,60 @@ class CliResult:
         return (useful or lines or ["no output"])[-1][:300]
 
 
+# What the CLI may see of the bot's environment: the basics a Node program needs, and OpenClaw's
+# own variables (OPENCLAW_*) minus the bot's settings (OPENCLAW_CHATOPS_*, which hold the vault key).
+# No proxy variables: none of the commands the bot runs needs the network.
+CLI_ENV_NAMES = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "NO_COLOR"})
+CLI_ENV_PREFIXES = ("LC_", "OPENCLAW_")
+BOT_ENV_PREFIX = "OPENCLAW_CHATOPS_"
+# OpenClaw runs exec SecretRef resolvers only for commands given this flag (`secrets apply`,
+# `secrets audit`); only those calls get the resolver's `passEnv` variables (the vault key).
+RESOLVING_FLAG = "--allow-exec"
+
+
+def cli_environment(source: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed subset of `source` a CLI call may inherit."""
+    return {name: value for name, value in source.items()
+            if (name in CLI_ENV_NAMES or name.startswith(CLI_ENV_PREFIXES)) and not name.startswith(BOT_ENV_PREFIX)}
+
+
 class CliRunner:
-    """Runs one OpenClaw installation against one state directory."""
+    """Runs one OpenClaw installation against one state directory.
+
+    `base_env` is where the allow-listed variables come from (the bot's settings: environment plus
+    `.env`; default the process environment). `resolver_env` holds what the exec resolver needs
+    through `passEnv` and is added only to calls that may run it."""
 
     def __init__(self, binary: str, state_dir: Path, *, timeout: float = 60.0,
-                 home: Path | None = None, extra_env: dict[str, str] | None = None):
+                 home: Path | None = None, base_env: Mapping[str, str] | None = None,
+                 resolver_env: Mapping[str, str] | None = None):
         self.binary = binary
         self.state_dir = Path(state_dir)
         self.timeout = timeout
         self.home = home
-        self.extra_env = dict(extra_env or {})
+        self.base_env = os.environ if base_env is None else base_env
+        self.resolver_env = dict(resolver_env or {})
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def env(self, args: tuple[str, ...] = ()) -> dict[str, str]:
+        env = cli_environment(self.base_env)
         env["OPENCLAW_STATE_DIR"] = str(self.state_dir)
         env["OPENCLAW_CONFIG_PATH"] = str(self.state_dir / "openclaw.json")
         if self.home is not None:
             env["HOME"] = str(self.home)
         env.setdefault("NO_COLOR", "1")
-        env.update(self.extra_env)
+        if RESOLVING_FLAG in args:
+            env.update(self.resolver_env)
         return env
 
     def run(self, *args: str, stdin: str | None = None, timeout: float | None = None,
             check: bool = True) -> CliResult:
         argv = [self.binary, *args]
         started = time.monotonic()
+        # Without input the child still must not share the bot's stdin (see the module docstring).
+        feed: dict[str, Any] = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
         try:
             proc = subprocess.run(
-                argv, input=stdin, capture_output=True, text=True, env=self.env(),
+                argv, **feed, capture_output=True, text=True, env=self.env(args),
                 timeout=timeout or self.timeout, cwd=str(self.state_dir if self.state_dir.is_dir() else "/"),
             )
         except FileNotFoundError as exc:

@@ -38,10 +38,11 @@ def gateway(bot: BotHarness):
         assert bot.chatops.writer.write(AGENT[profile], profile, classify(key), actor="test").verified
     port, token = free_port(), secrets.token_hex(16)
     env = {"OPENCLAW_GATEWAY_PORT": str(port), "OPENCLAW_GATEWAY_TOKEN": token}
-    bot.parts.gateway.runner.extra_env.update(env)
+    runner = bot.parts.gateway.runner
+    runner.base_env = {**runner.base_env, **env}
     proc = subprocess.Popen(
         [bot.binary, "gateway", "run", "--bind", "loopback", "--port", str(port), "--auth", "token", "--token", token,
-         "--allow-unconfigured"], env=bot.parts.gateway.runner.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--allow-unconfigured"], env=runner.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:  # wait for the port (start-up takes ~13 s)
         try:
