@@ -71,8 +71,8 @@ ACTIONS: dict[str, tuple[Role, ActionHandler]] = {
     "secure.confirm": (Role.ADMIN, secure.act_confirm),
     "alerts.ack": (Role.OPERATOR, alerts.act_ack),
     "alerts.snooze": (Role.OPERATOR, alerts.act_snooze),
-    # Anyone who may act on an alert may ask for a rotation; the secret is still only taken from
-    # an admin, in that admin's DM (see rotation.act_rotate).
+    # Anyone who may act on an alert may ask for a rotation; the admin is only offered it, and the
+    # secret is taken from that admin, in their DM, once they start it (see rotation.act_rotate).
     "rotation.start": (Role.OPERATOR, rotation.act_rotate),
 }
 

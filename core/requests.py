@@ -23,6 +23,13 @@ class PlaceKind(str, Enum):
     def private(self) -> bool:
         return self is not PlaceKind.CHANNEL
 
+    @property
+    def takes_messages(self) -> bool:
+        """Does the user's next typed message here reach the bot privately? Not on a private view
+        inside a shared channel (Discord's "only you can see this", counted as MODAL): typed there,
+        a credential would be posted to the channel."""
+        return self in (PlaceKind.DM, PlaceKind.CONSOLE)
+
 
 @dataclass(frozen=True)
 class User:

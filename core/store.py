@@ -86,8 +86,10 @@ class Store:
 
     # -- sessions ----------------------------------------------------------------------------
     def open_session(self, session: Session) -> None:
+        """Open `session` for its user. Callers open a session only on that user's own request:
+        it replaces their older open one (a DM paste must have exactly one place to go), and so
+        nobody else's action can redirect or cancel a paste."""
         with self._tx() as db:
-            # One open onboarding session per user: a new one replaces the old.
             db.execute("UPDATE sessions SET state='replaced' WHERE user_key=? AND state='open'", (session.user_key,))
             db.execute(
                 "INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?,?)",

@@ -23,6 +23,7 @@ from adapters.discord.sync import sync_commands
 from bot.app import Components
 from core.gateway.runner import GatewayError
 from core.grammar import Verb
+from core.handlers.onboarding import DM_ACTION, describe_target
 from core.replies import Action, Reply, Severity, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 # Verbs whose first response is a modal (a modal cannot follow a defer).
 SECRET_VERBS = frozenset({"onboard", "paste-token"})
 PASTE = "onboard.paste"  # core's "Paste securely" button: opens the modal
-PASTE_IN_DM = "onboard.dm"  # the adapter's own alternative: continue in a DM
 
 
 class HideRawGatewayEvents(logging.Filter):
@@ -221,6 +221,11 @@ class ChatOpsClient(discord.Client):
         place = place_of(interaction.channel_id, interaction.guild_id is not None)
         return Request(user_of(interaction.user), Place(kind, place.id) if kind else place, text)
 
+    def private_view(self, interaction: discord.Interaction, text: str) -> Request:
+        """A request answered only to its sender: in a DM, the DM; in a guild channel, a private
+        view there (MODAL to core: buttons and forms are private, a typed message would not be)."""
+        return self.request(interaction, text, PlaceKind.MODAL if interaction.guild_id is not None else None)
+
     # -- slash commands ------------------------------------------------------------------------
     async def run_verb(self, interaction: discord.Interaction, verb: Verb, values: dict[str, Any]) -> None:
         text = command_line(verb, values)
@@ -236,21 +241,15 @@ class ChatOpsClient(discord.Client):
     async def start_intake(self, interaction: discord.Interaction, text: str) -> None:
         """Open the onboarding session (cheap: openclaw.json and SQLite only), then answer with the
         modal when the credential type is known, or with the type buttons when it is not."""
-        reply = await self.call(self.chatops.handle, self.request(interaction, text, PlaceKind.MODAL))
+        reply = await self.call(self.chatops.handle, self.private_view(interaction, text))
         if reply.prompt and reply.prompt.kind == "secret":
             await interaction.response.send_modal(self.modal(reply.prompt.session_id, reply.prompt.label))
             return
         await interaction.response.send_message(embeds=render.reply_embeds(reply), ephemeral=True,
-                                                **self._view_kw(self._with_dm_choice(reply)))
+                                                **self._view_kw(reply))
 
     def modal(self, session_id: str, label: str) -> SecretModal:
         return SecretModal(self, session_id, label, self.chatops.options.session_ttl_s)
-
-    @staticmethod
-    def _with_dm_choice(reply: Reply) -> Reply:
-        if reply.prompt and reply.prompt.kind == "secret":
-            reply.actions.append(Action(PASTE_IN_DM, "Paste in a DM instead", reply.prompt.session_id))
-        return reply
 
     @staticmethod
     def _view_kw(reply: Reply) -> dict[str, Any]:
@@ -267,12 +266,12 @@ class ChatOpsClient(discord.Client):
             session = self.parts.store.session(value)
             label = f"{session.method} for agent {session.agent}" if session and session.method else "Credential"
             await interaction.response.send_modal(self.modal(value, label))
-        elif action == PASTE_IN_DM:
+        elif action == DM_ACTION:
             await self.move_to_dm(interaction, value)
         elif action == "onboard.method":  # cheap: updates the session, then shows the paste buttons
-            reply = await self.call(self.chatops.act, self.request(interaction, "", PlaceKind.MODAL), action, value)
+            reply = await self.call(self.chatops.act, self.private_view(interaction, ""), action, value)
             await interaction.response.edit_message(content=None, embeds=render.reply_embeds(reply),
-                                                    **self._view_kw(self._with_dm_choice(reply)))
+                                                    **self._view_kw(reply))
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
             reply = await self.call(self.chatops.act, self.request(interaction, ""), action, value)
@@ -287,7 +286,7 @@ class ChatOpsClient(discord.Client):
         try:
             dm = await interaction.user.create_dm()
             await dm.send(embed=discord.Embed(
-                title=f"Onboarding agent {session.agent}",
+                title=f"Onboarding {describe_target(session).replace('`', '')}",
                 description="Paste the credential as your next message here. It is stored encrypted; "
                             "delete your message afterwards (a bot cannot delete DM messages).",
                 colour=render.COLOURS[Severity.INFO]))

@@ -3,6 +3,10 @@
 An onboarding session belongs to one user, one agent and one method, and expires (10 min by
 default). The secret is accepted only from that user, only in a private place (DM, modal, console
 prompt), and only while the session is open. A rejected paste keeps the session open for a retry.
+
+Only the user's own request opens their session, so nobody else can redirect or cancel a paste
+(a DM paste goes to the user's one open session); someone else's request is an offer the user
+accepts with a button (see rotation.act_rotate). The prompt and the result name agent and profile.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from core.durations import parse_duration
 from core.grammar import Command, GrammarError, parse
 from core.provider_scope import TOKEN_AUTH_NOTE
 from core.replies import Action, Field, Prompt, Reply, Section, Severity
-from core.requests import Request
+from core.requests import PlaceKind, Request
 from core.store import Session
 
 if TYPE_CHECKING:
@@ -46,25 +50,31 @@ def _start(ops: "ChatOps", request: Request, command: Command, kind: Kind | None
     profile_id = command.flag("profile-id")
     if isinstance(profile_id, str) and (":" not in profile_id or " " in profile_id):
         return Reply.error("Cannot start onboarding", f"Profile ids look like `anthropic:<name>`; got `{profile_id}`.")
-    return open_intake(ops, request, request.user.key, agent, kind, profile_id if isinstance(profile_id, str) else None,
+    return open_intake(ops, request, agent, kind, profile_id if isinstance(profile_id, str) else None,
                        expires_in if isinstance(expires_in, str) else None)
 
 
-def open_intake(ops: "ChatOps", request: Request, user_key: str, agent: str, kind: Kind | None, profile_id: str | None,
+def open_intake(ops: "ChatOps", request: Request, agent: str, kind: Kind | None, profile_id: str | None,
                 expires_in: str | None, purpose: str = "onboard") -> Reply:
-    """Open the private intake session for `user_key` and return its first step, moved to a DM when
+    """Open the requester's private intake session and return its first step, moved to a DM when
     the request came from a channel. Rotation uses the same session and rules; `purpose` only
-    changes the wording and the audit action."""
+    changes the wording and the audit action. It replaces only the requester's own open session,
+    and says so, so a paste meant for that one is not taken for this one unnoticed."""
     now = time.time()
     session = Session(
-        id=secrets.token_urlsafe(12), user_key=user_key, agent=agent,
+        id=secrets.token_urlsafe(12), user_key=request.user.key, agent=agent,
         method=kind.value if kind else None, profile_id=profile_id,
         options={"expires_in": expires_in, "purpose": purpose},
         created_at=now, expires_at=now + ops.options.session_ttl_s, state="open",
     )
+    earlier = ops.store.open_session_for(request.user.key)
     ops.store.open_session(session)
-    private = _next_step(ops, session)
-    if request.place.kind.private and user_key == request.user.key:
+    # From a channel the first step is moved to the requester's DM; elsewhere it is shown in place.
+    private = _next_step(ops, session, request.place.kind if request.place.kind.private else PlaceKind.DM)
+    if earlier is not None and not earlier.expired(now):
+        private.context = (f"This closes your earlier open session ({describe_target(earlier)}); nothing was pasted into it. "
+                           + private.context)
+    if request.place.kind.private:
         return private
     return Reply(
         title="Check your direct messages",
@@ -74,7 +84,21 @@ def open_intake(ops: "ChatOps", request: Request, user_key: str, agent: str, kin
     )
 
 
-def _next_step(ops: "ChatOps", session: Session) -> Reply:
+# Continue a session in the user's DM: offered where a typed message would not be private; the
+# adapter opens the DM (core cannot), which then takes the paste like any DM.
+DM_ACTION = "onboard.dm"
+
+
+def describe_target(session: Session) -> str:
+    """"agent `ops`, profile `anthropic:ops`": what a session's paste will be stored as."""
+    profile = session.profile_id or (DEFAULT_PROFILE[Kind(session.method)] if session.method else "")
+    return f"agent `{session.agent}`, profile `{profile}`" if profile else f"agent `{session.agent}`"
+
+
+def _next_step(ops: "ChatOps", session: Session, shown_in: PlaceKind) -> Reply:
+    """The session's next step, worded for the place it is shown in: "as your next message here"
+    only where a typed message reaches the bot privately (a DM, the console); elsewhere the form or
+    a DM are the only ways offered."""
     minutes = max(1, round((session.expires_at - time.time()) / 60))
     if session.method is None:
         return Reply(
@@ -90,15 +114,20 @@ def _next_step(ops: "ChatOps", session: Session) -> Reply:
         )
     kind = Kind(session.method)
     profile = session.profile_id or DEFAULT_PROFILE[kind]
-    where = "Paste it in the secure form (button), or as your next message here."
+    actions = [Action("onboard.paste", "Paste securely", session.id, "primary")]
+    if shown_in.takes_messages:
+        where = "Paste it in the secure form (button), or as your next message here."
+    else:
+        where = "Paste it in the secure form (button), or continue in a DM with me. Never type it in this channel."
+        actions.append(Action(DM_ACTION, "Paste in a DM instead", session.id))
     how = "Run `claude setup-token` on any machine and copy the token it prints." if kind is Kind.SETUP_TOKEN \
         else "Create a key in the Anthropic Console."
     if session.options.get("purpose") == "rotate":
         how = f"Rotating `{profile}`: paste its replacement. The current one keeps working until the new one is in place. {how}"
     return Reply(
-        title=f"Paste the {kind.label} for agent {session.agent}",
+        title=f"Paste the {kind.label} for agent {session.agent}, profile {profile}",
         text=f"{how}\n{where}\nIt will be stored encrypted as profile `{profile}`; the gateway only gets a reference.",
-        actions=[Action("onboard.paste", "Paste securely", session.id, "primary")],
+        actions=actions,
         prompt=Prompt("secret", session.id, kind.label),
         context=f"This session expires in {minutes} min.",
     )
@@ -114,16 +143,17 @@ def act_method(ops: "ChatOps", request: Request, value: str) -> Reply:
     except ValueError as exc:
         return Reply.error("Unknown credential type", str(exc))
     ops.store.update_session(session.id, method=kind.value)
-    return _next_step(ops, ops.store.session(session.id))
+    return _next_step(ops, ops.store.session(session.id), request.place.kind)
 
 
 def act_start(ops: "ChatOps", request: Request, value: str) -> Reply:
-    """A "Rotate now"/"Onboard" button: start the flow as if the command had been typed."""
+    """An "Onboard" button, or the "Start rotation" button of a rotation offered to an admin: start
+    the flow as if the presser had typed the command (so the session is the presser's own)."""
     try:  # the value comes back from the chat platform: a forged one must get a refusal, not a traceback
         verb = parse(value).verb.name
     except GrammarError:
         verb = ""
-    return ops.handle(Request(request.user, request.place, value)) if verb in ("onboard", "paste-token") \
+    return ops.handle(Request(request.user, request.place, value)) if verb in ("onboard", "paste-token", "rotate") \
         else Reply.error("Unknown action", "That button does not start onboarding.")
 
 
@@ -215,7 +245,7 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
         notes.append(f"The previous version stays restorable with `rollback {profile_id} {session.agent}` "
                      "for the rollback window, then it is purged.")
     return Reply(
-        title=f"{kind.label} {'rotated' if rotated else 'stored'} for agent {session.agent}",
+        title=f"{kind.label} {'rotated' if rotated else 'stored'} for agent {session.agent}, profile {profile_id}",
         text="\n".join(notes),
         sections=[Section("Stored", fields=fields, severity=Severity.OK if written.verified else Severity.WARNING)],
         severity=Severity.OK if written.verified else Severity.WARNING,

@@ -20,7 +20,7 @@ from core.gateway.runner import GatewayError
 from core.grammar import Command
 from core.handlers.onboarding import open_intake
 from core.lifecycle import previous_version
-from core.replies import Field, Reply, Section, Severity
+from core.replies import Action, Field, Reply, Section, Severity
 from core.requests import Request, User
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def handle_rotate(ops: "ChatOps", request: Request, command: Command) -> Reply:
     kind, refusal = _rotatable(ops, agent, command.arg("profile") or "", expires_in if isinstance(expires_in, str) else None)
     if refusal:
         return refusal
-    return open_intake(ops, request, request.user.key, agent, kind, command.arg("profile"),
+    return open_intake(ops, request, agent, kind, command.arg("profile"),
                        expires_in if isinstance(expires_in, str) else None, purpose="rotate")
 
 
@@ -99,8 +99,10 @@ def handle_rollback(ops: "ChatOps", request: Request, command: Command) -> Reply
 
 
 def act_rotate(ops: "ChatOps", request: Request, value: str) -> Reply:
-    """"Rotate now" on an expiring-token alert: open the intake in the DM of the admin who
-    onboarded the profile, or of another admin when that one is no longer an admin."""
+    """"Rotate now" on an expiring-token alert. Pressed by an admin who should paste: their own
+    intake opens. Pressed by anyone else: the admin who onboarded the profile (or another admin) is
+    only *offered* the rotation in their DM, with a button that starts it as their own request.
+    Opening a session for them would replace the one they may be pasting into."""
     agent, _, profile_id = value.partition("|")
     kind, refusal = _rotatable(ops, agent, profile_id, None)
     if refusal:
@@ -109,12 +111,18 @@ def act_rotate(ops: "ChatOps", request: Request, value: str) -> Reply:
     if target is None:
         return Reply.error("No admin to ask", f"Nobody on {request.user.platform} is an admin who could paste the new credential.",
                            hint=f"An admin can start it themselves: `rotate {profile_id} {agent}`.")
-    reply = open_intake(ops, request, target.key, agent, kind, profile_id, None, purpose="rotate")
-    if target.key != request.user.key:
-        reply.direct_user = target.id
-        reply.title = f"Rotation of {profile_id} started"
-        reply.text = f"I sent <@{target.id}> a DM to paste the replacement (they onboarded it, or are an admin)."
-    return reply
+    if target.key == request.user.key:
+        return open_intake(ops, request, agent, kind, profile_id, None, purpose="rotate")
+    offer = Reply(
+        title=f"Rotation of {profile_id} (agent {agent}) requested",
+        text=f"<@{request.user.id}> asked for the {kind.label} of `{profile_id}` on agent `{agent}` to be replaced. "
+             "Nothing has started: press the button when you have the new one, and I will ask for it here. "
+             "Any onboarding you have open stays as it is until then.",
+        actions=[Action("onboard.start", "Start rotation", f"rotate {profile_id} {agent}", "primary")],
+    )
+    return Reply(title=f"Rotation of {profile_id} offered",
+                 text=f"I asked <@{target.id}> in a DM to paste the replacement (they onboarded it, or are an admin).",
+                 direct=offer, direct_user=target.id)
 
 
 def rotation_admin(ops: "ChatOps", presser: User, agent: str, profile_id: str) -> User | None:

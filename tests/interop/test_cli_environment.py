@@ -73,7 +73,7 @@ def test_chat_tokens_never_reach_the_cli_and_a_dotenv_vault_key_reaches_the_reso
     try:
         replies = bot.console("onboard ops api-key", API_KEY, "status ops")
         stored = replies[-2]
-        assert stored["title"] == "Anthropic API key stored for agent ops", stored
+        assert stored["title"] == "Anthropic API key stored for agent ops, profile anthropic:api", stored
         assert "Gateway check" in str(stored) and not stored["failed"]
         assert not (tmp_path / "chatops" / "vault.key").exists()  # the key came from .env only
     finally:

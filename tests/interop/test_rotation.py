@@ -49,7 +49,7 @@ def test_rotate_then_rollback_then_the_window_purges_the_old_version(bot: BotHar
 
     replies = bot.console("rotate anthropic:default main", NEW)
     assert replies[0]["prompt"]["kind"] == "secret" and "Rotating `anthropic:default`" in replies[0]["text"]
-    assert replies[-1]["title"] == "Claude setup-token rotated for agent main", replies[-1]
+    assert replies[-1]["title"] == "Claude setup-token rotated for agent main, profile anthropic:default", replies[-1]
     audit = bot.oc_json("secrets", "audit", "--allow-exec", "--json")
     assert audit["status"] == "clean", audit["findings"]
     ref = held_ref(bot)
@@ -93,7 +93,7 @@ def test_an_interrupted_rotation_keeps_the_old_secret_and_the_next_attempt_compl
     assert [v.version for v in bot.parts.vault.versions(RECORD)] == [1]
 
     done = bot.console("rotate anthropic:default main", NEWER)[-1]
-    assert done["title"] == "Claude setup-token rotated for agent main", done
+    assert done["title"] == "Claude setup-token rotated for agent main, profile anthropic:default", done
     ref = held_ref(bot)
     assert ref.startswith(RECORD + "#v") and resolve(bot, ref) == NEWER
     assert bot.oc_json("secrets", "audit", "--allow-exec", "--json")["status"] == "clean"

@@ -1,5 +1,6 @@
-"""Rotate now on an expiring-token alert, pressed in the guild channel by someone else, opens the
-rotation intake in the DM of the admin who onboarded the profile (real discord.py, fake REST)."""
+"""Rotate now on an expiring-token alert, pressed in the guild channel by someone else, offers the
+rotation in the DM of the admin who onboarded the profile, who starts it there; an admin's own
+open paste is never redirected (real discord.py, fake REST)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +9,13 @@ import time
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
                                                    role_admin, running, viewer)
 from tests.adapters.discord.test_alerts import alerts_here, creates, drained, publish
-from core.credentials import classify
+from core.credential_writer import record_id
+from core.credentials import classify, fingerprint
 from tests.fakes import discord_payloads as p
 
 ONBOARDER = "7777"
 TOKEN = "sk-ant-oat01-" + "DiscordRot8_" * 8
+OPS_TOKEN = "sk-ant-oat01-" + "DiscordOps9_" * 8
 
 
 def onboarded_by(ops, onboarder: str) -> None:
@@ -43,13 +46,20 @@ def test_rotate_now_reaches_the_onboarding_admins_dm(discord_bot):
             press = p.button(admin(), rotate["custom_id"], post.json["components"])
             await rig.interact(press, rig.original_edit(press))
             dm = await rig.fake.wait_for(lambda r: r.path == "/users/@me/channels")
-            prompt = await rig.fake.wait_for(
+            offer = await rig.fake.wait_for(
                 lambda r: r.method == "POST" and r.path.startswith("/channels/") and r.path != f"/channels/{p.CHANNEL}/messages")
-            return dm, prompt, rig
+            assert ops.store.open_session_for(f"discord:{ONBOARDER}") is None  # offered, not started
+            who = p.member(ONBOARDER, permissions=admin()["permissions"])
+            (start,) = [c for row in offer.json["components"] for c in row["components"] if c["label"] == "Start rotation"]
+            accept = p.button(who, start["custom_id"], offer.json["components"], in_guild=False)
+            prompt = await rig.interact(accept, rig.original_edit(accept))
+            return dm, offer, prompt, rig
 
-    dm, prompt, rig = asyncio.run(scenario())
+    dm, offer, prompt, rig = asyncio.run(scenario())
     assert str(dm.json["recipient_id"]) == ONBOARDER
+    assert "anthropic:default" in str(offer.json["embeds"]) and "Rotating" not in str(offer.json["embeds"])
     assert "Rotating `anthropic:default`" in str(prompt.json["embeds"])
+    assert "agent main, profile anthropic:default" in str(prompt.json["embeds"])
     session = ops.store.open_session_for(f"discord:{ONBOARDER}")
     assert session is not None and session.options["purpose"] == "rotate"
     assert TOKEN not in str([r.json for r in rig.fake.requests])
@@ -79,8 +89,45 @@ def test_rotate_now_judges_role_admins_by_their_roles_and_never_dms_a_role(disco
 
     rig, dm, refused = asyncio.run(scenario())
     assert str(dm.json["recipient_id"]) == "4444"
-    assert ops.store.open_session_for("discord:4444") is not None
     embed = refused.json["embeds"][0]
     assert embed["title"] == "No admin to ask" and "rotate anthropic:default main" in str(embed)
     assert [str(r.json["recipient_id"]) for r in rig.fake.find("POST", "/users/@me/channels")] == ["4444"]
     assert ops.store.open_session_for(f"discord:{p.ADMIN_ROLE}") is None
+
+
+def test_an_operators_rotate_now_cannot_redirect_an_admins_paste(discord_bot):
+    """The admin is onboarding a setup-token for `ops` in their DM when an operator presses Rotate
+    now on main's profile; the admin's next DM message is still stored as `ops`'s profile."""
+    ops = discord_bot.chatops
+    ops.policy = type(ops.policy)(admins=frozenset({f"discord:{ADMIN_ID}", f"discord:{ONBOARDER}"}),
+                                  operators=frozenset({f"discord:{VIEWER_ID}"}))
+    onboarded_by(ops, ONBOARDER)
+    who = p.member(ONBOARDER)
+
+    async def scenario():
+        async with running(discord_bot) as rig:
+            rig.fake.members[(p.GUILD, ONBOARDER)] = who
+            post, rotate = await expiry_alert(rig)
+            start = p.slash(who, "onboard", agent="ops", profile_id="anthropic:ops", in_guild=False)
+            asked = await rig.interact(start, rig.callback(start))
+            kinds = {b["label"]: b["custom_id"] for row in asked.json["data"]["components"] for b in row["components"]}
+            pick = p.button(who, kinds["Claude setup-token"], asked.json["data"]["components"], in_guild=False)
+            prompt = await rig.interact(pick, rig.callback(pick))
+
+            press = p.button(viewer(), rotate["custom_id"], post.json["components"])
+            await rig.interact(press, rig.original_edit(press))
+            await rig.fake.wait_for(lambda r: r.path == "/users/@me/channels")
+
+            rig.client._connection.parse_message_create(p.message(who, OPS_TOKEN, in_guild=False))
+            done = await rig.fake.wait_for(lambda r: r.method == "POST" and r.path == "/channels/6000/messages")
+            return rig, prompt, done
+
+    rig, prompt, done = asyncio.run(scenario())
+    assert ops.vault.get(record_id("ops", "anthropic:ops")) == OPS_TOKEN
+    assert ops.vault.get(record_id("main", "anthropic:default")) == TOKEN
+    assert "agent ops, profile anthropic:ops" in str(prompt.json["data"]["embeds"])
+    assert "stored for agent ops, profile anthropic:ops" in str(done.json["content"]), done.json
+    assert fingerprint(OPS_TOKEN) in str(done.json["embeds"])
+    (row,) = [r for r in ops.store.audit_rows() if r.fingerprint == fingerprint(OPS_TOKEN) and r.result == "stored"]
+    assert (row.agent, row.profile_id, row.actor) == ("ops", "anthropic:ops", f"discord:{ONBOARDER}")
+    assert rig.fake.leaks(OPS_TOKEN) == []

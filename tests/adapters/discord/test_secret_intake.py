@@ -52,6 +52,33 @@ def test_onboarding_through_the_modal_stores_the_token_without_leaking_it(discor
     assert discord_bot.parts.store.audit_rows(1)[0].actor == "discord:4444"
 
 
+def test_onboarding_started_in_a_guild_channel_never_asks_for_a_message_there(discord_bot):
+    """The type buttons and the paste step are private views inside the shared channel, where a
+    typed message would be posted to everyone (and, with scanning off, never seen by the bot): the
+    step offers the form or a DM, and the DM names agent and profile."""
+    who = role_admin()
+
+    async def scenario():
+        async with running(discord_bot) as rig:
+            start = p.slash(who, "onboard", agent="ops")
+            asked = await rig.interact(start, rig.callback(start))
+            pick = p.button(who, _buttons(asked.json)["Claude setup-token"], asked.json["data"]["components"])
+            shown = await rig.interact(pick, rig.callback(pick))
+            to_dm = p.button(who, _buttons(shown.json)["Paste in a DM instead"], shown.json["data"]["components"])
+            moved = await rig.interact(to_dm, rig.callback(to_dm))
+            dm = await rig.fake.wait_for(lambda r: r.method == "POST" and r.path.startswith("/channels/")
+                                         and r.path != f"/channels/{p.CHANNEL}/messages")
+            return shown, moved, dm
+
+    shown, moved, dm = asyncio.run(scenario())
+    step = str(shown.json["data"]["embeds"])
+    assert "next message here" not in step and "Never type it in this channel" in step
+    assert "agent ops, profile anthropic:default" in step
+    assert set(_buttons(shown.json)) == {"Paste securely", "Paste in a DM instead"}
+    assert moved.json["data"]["flags"] & 64
+    assert dm.json["embeds"][0]["title"] == "Onboarding agent ops, profile anthropic:default"
+
+
 @pytest.mark.parametrize("can_delete", [True, False])
 def test_a_token_posted_in_a_guild_channel_is_burned(discord_bot, can_delete):
     async def scenario():

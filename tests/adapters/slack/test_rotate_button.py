@@ -1,18 +1,21 @@
-"""An expiring-token alert's Rotate now button, pressed by an operator in the team channel, opens
-the rotation intake in the DM of the admin who onboarded the profile (real Bolt, fake Slack)."""
+"""An expiring-token alert's Rotate now button, pressed by an operator in the team channel, offers
+the rotation in the DM of the admin who onboarded the profile; the admin starts it with a button
+there, and until then nothing of theirs changes (real Bolt, fake Slack)."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from core.credentials import classify
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, SlackRig, block_text, buttons, make_rig, serving
+from core.credential_writer import record_id
+from core.credentials import classify, fingerprint
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, SlackRig, block_text, buttons, make_rig, posts_to, serving
 from tests.adapters.slack.test_alerts import alerts_here, publish, slack_notifier
 from tests.fakes.slack import FakeSlack
 
 ONBOARDER = "UONBOARDER"
 OPERATOR = "UOPS"
 TOKEN = "sk-ant-oat01-" + "ButtonTok3n_" * 8
+OPS_TOKEN = "sk-ant-oat01-" + "OpsPasteT0k_" * 8
 
 
 def onboarded_and_expiring(rig: SlackRig) -> dict:
@@ -41,23 +44,30 @@ def test_rotate_now_opens_the_flow_in_the_onboarding_admins_dm(oc_bin: str, prep
         status, _, response_url = rig.click(rotate, user=OPERATOR, channel=CHANNEL)
         assert status == 200
         (answer,) = rig.wait_reply(response_url)
-        assert "Rotation of anthropic:default started" in block_text(answer["blocks"])
+        assert "Rotation of anthropic:default offered" in block_text(answer["blocks"])
         dm = "D" + ONBOARDER.lstrip("U")
         fake_slack.wait_for(lambda f: any(c.params.get("channel") == dm for c in f.accepted("chat.postMessage")))
         opened = [c.params["users"] for c in fake_slack.of("conversations.open")]
         assert ONBOARDER in opened and OPERATOR not in opened
-        prompt = next(c for c in fake_slack.accepted("chat.postMessage") if c.params["channel"] == dm)
-        assert "Rotating `anthropic:default`" in block_text(prompt.params["blocks"])
+        offer = next(c for c in fake_slack.accepted("chat.postMessage") if c.params["channel"] == dm)
+        assert "anthropic:default" in block_text(offer.params["blocks"]) and "main" in block_text(offer.params["blocks"])
+        assert ops.store.open_session_for(f"slack:{ONBOARDER}") is None  # offered, not started
+        assert ops.store.open_session_for(f"slack:{OPERATOR}") is None
+
+        (start,) = [b for b in buttons(offer.params["blocks"]) if b["text"]["text"] == "Start rotation"]
+        _, _, start_url = rig.click(start, user=ONBOARDER, channel=dm)
+        (prompt,) = rig.wait_reply(start_url)
+        assert "Rotating `anthropic:default`" in block_text(prompt["blocks"])
+        assert "agent main, profile anthropic:default" in block_text(prompt["blocks"])
         session = ops.store.open_session_for(f"slack:{ONBOARDER}")
         assert session is not None and session.options["purpose"] == "rotate" and session.profile_id == "anthropic:default"
-        assert ops.store.open_session_for(f"slack:{OPERATOR}") is None
 
         # The onboarding admin is no longer an admin: the next press goes to an admin who still is.
         ops.policy = type(ops.policy)(admins=frozenset({f"slack:{ADMIN}"}), operators=frozenset({f"slack:{OPERATOR}"}))
         _, _, again_url = rig.click(rotate, user=OPERATOR, channel=CHANNEL)
         rig.wait_reply(again_url)
         fake_slack.wait_for(lambda f: any(c.params.get("channel") == "D" + ADMIN.lstrip("U") for c in f.accepted("chat.postMessage")))
-        assert ops.store.open_session_for(f"slack:{ADMIN}") is not None
+        assert ops.store.open_session_for(f"slack:{ADMIN}") is None
         assert TOKEN not in str([c.params for c in fake_slack.calls])
 
 
@@ -75,14 +85,41 @@ def test_rotate_now_finds_admins_who_are_admins_through_a_user_group(oc_bin: str
         rotate = onboarded_and_expiring(rig)
 
         _, _, first_url = rig.click(rotate, user=OPERATOR, channel=CHANNEL)
-        assert "Rotation of anthropic:default started" in block_text(rig.wait_reply(first_url)[0]["blocks"])
+        assert "Rotation of anthropic:default offered" in block_text(rig.wait_reply(first_url)[0]["blocks"])
         fake_slack.wait_for(lambda f: any(c.params.get("channel") == "DONBOARDER" for c in f.accepted("chat.postMessage")))
-        assert ops.store.open_session_for(f"slack:{ONBOARDER}") is not None
 
         fake_slack.usergroups = [{"id": "SADMINS", "users": ["UOTHER"]}]
         _, _, second_url = rig.click(rotate, user=OPERATOR, channel=CHANNEL)
         rig.wait_reply(second_url)
         fake_slack.wait_for(lambda f: any(c.params.get("channel") == "DOTHER" for c in f.accepted("chat.postMessage")))
-        assert ops.store.open_session_for("slack:UOTHER") is not None
         opened = [c.params["users"] for c in fake_slack.of("conversations.open")]
         assert opened == [ONBOARDER, "UOTHER"]  # never "SADMINS", never the operator who pressed
+
+
+def test_an_operators_rotate_now_cannot_redirect_an_admins_paste(oc_bin: str, prepared_home: Path, tmp_path: Path,
+                                                                 fake_slack: FakeSlack) -> None:
+    """The admin is pasting a token for `ops` in their DM when an operator presses Rotate now on
+    main's profile: the admin's paste still lands in `ops`, and main's credential is untouched."""
+    env = {"OPENCLAW_CHATOPS_ADMINS": f"slack:{ADMIN},slack:{ONBOARDER}", "OPENCLAW_CHATOPS_OPERATORS": f"slack:{OPERATOR}"}
+    with serving(*make_rig(oc_bin, prepared_home, tmp_path, fake_slack, **env), fake_slack) as rig:
+        ops = rig.harness.chatops
+        rotate = onboarded_and_expiring(rig)
+        dm = "D" + ONBOARDER.lstrip("U")
+
+        _, _, asked_url = rig.command("paste-token ops --profile-id anthropic:ops", user=ONBOARDER, channel=dm)
+        (asked,) = rig.wait_reply(asked_url)
+        assert "agent ops, profile anthropic:ops" in block_text(asked["blocks"])
+
+        _, _, pressed_url = rig.click(rotate, user=OPERATOR, channel=CHANNEL)
+        rig.wait_reply(pressed_url)
+        fake_slack.wait_for(lambda f: any(c.params.get("channel") == dm for c in f.accepted("chat.postMessage")))
+
+        rig.message(OPS_TOKEN, user=ONBOARDER, channel=dm, channel_type="im", event_id="EvPaste")
+        done = fake_slack.wait_for(
+            lambda f: [c for c in posts_to(f) if fingerprint(OPS_TOKEN) in block_text(c.params["blocks"])], timeout=120)
+        assert ops.vault.get(record_id("ops", "anthropic:ops")) == OPS_TOKEN
+        assert ops.vault.get(record_id("main", "anthropic:default")) == TOKEN
+        assert "stored for agent ops, profile anthropic:ops" in block_text(done[0].params["blocks"])
+        (row,) = [r for r in ops.store.audit_rows() if r.fingerprint == fingerprint(OPS_TOKEN) and r.result == "stored"]
+        assert (row.agent, row.profile_id, row.actor) == ("ops", "anthropic:ops", f"slack:{ONBOARDER}")
+        assert OPS_TOKEN not in str([c.params for c in fake_slack.calls])
