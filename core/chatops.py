@@ -74,6 +74,7 @@ ACTIONS: dict[str, tuple[Role, ActionHandler]] = {
     # Anyone who may act on an alert may ask for a rotation; the admin is only offered it, and the
     # secret is taken from that admin, in their DM, once they start it (see rotation.act_rotate).
     "rotation.start": (Role.OPERATOR, rotation.act_rotate),
+    "rotation.accept": (Role.ADMIN, rotation.act_accept),
 }
 
 

@@ -147,13 +147,12 @@ def act_method(ops: "ChatOps", request: Request, value: str) -> Reply:
 
 
 def act_start(ops: "ChatOps", request: Request, value: str) -> Reply:
-    """An "Onboard" button, or the "Start rotation" button of a rotation offered to an admin: start
-    the flow as if the presser had typed the command (so the session is the presser's own)."""
+    """A "Rotate now"/"Onboard" button: start the flow as if the command had been typed."""
     try:  # the value comes back from the chat platform: a forged one must get a refusal, not a traceback
         verb = parse(value).verb.name
     except GrammarError:
         verb = ""
-    return ops.handle(Request(request.user, request.place, value)) if verb in ("onboard", "paste-token", "rotate") \
+    return ops.handle(Request(request.user, request.place, value)) if verb in ("onboard", "paste-token") \
         else Reply.error("Unknown action", "That button does not start onboarding.")
 
 

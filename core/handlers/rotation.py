@@ -118,11 +118,20 @@ def act_rotate(ops: "ChatOps", request: Request, value: str) -> Reply:
         text=f"<@{request.user.id}> asked for the {kind.label} of `{profile_id}` on agent `{agent}` to be replaced. "
              "Nothing has started: press the button when you have the new one, and I will ask for it here. "
              "Any onboarding you have open stays as it is until then.",
-        actions=[Action("onboard.start", "Start rotation", f"rotate {profile_id} {agent}", "primary")],
+        actions=[Action("rotation.accept", "Start rotation", value, "primary")],
     )
     return Reply(title=f"Rotation of {profile_id} offered",
                  text=f"I asked <@{target.id}> in a DM to paste the replacement (they onboarded it, or are an admin).",
                  direct=offer, direct_user=target.id)
+
+
+def act_accept(ops: "ChatOps", request: Request, value: str) -> Reply:
+    """"Start rotation" on an offer: the admin who presses it opens their own rotation intake."""
+    agent, _, profile_id = value.partition("|")
+    kind, refusal = _rotatable(ops, agent, profile_id, None)
+    if refusal:
+        return refusal
+    return open_intake(ops, request, agent, kind, profile_id, None, purpose="rotate")
 
 
 def rotation_admin(ops: "ChatOps", presser: User, agent: str, profile_id: str) -> User | None:
