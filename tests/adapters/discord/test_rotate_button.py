@@ -105,7 +105,7 @@ def test_an_operators_rotate_now_cannot_redirect_an_admins_paste(discord_bot):
     who = p.member(ONBOARDER)
 
     async def scenario():
-        async with running(discord_bot) as rig:
+        async with running(discord_bot, guild_id=None) as rig:  # global commands: `/openclaw` works in DMs
             rig.fake.members[(p.GUILD, ONBOARDER)] = who
             post, rotate = await expiry_alert(rig)
             start = p.slash(who, "onboard", agent="ops", profile_id="anthropic:ops", in_guild=False)
