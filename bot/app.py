@@ -63,8 +63,9 @@ def exec_provider(settings: Settings) -> ExecProvider:
 
 def resolver_env(settings: Settings, provider: ExecProvider) -> dict[str, str]:
     """What the resolver reads through `passEnv` when OpenClaw runs it for the bot's own calls.
-    Taken from the settings, not the process environment: a key set only in `.env` must reach it."""
-    known = {KEY_ENV: settings.vault_key or ""}
+    Taken from the settings, not the process environment: a key set only in `.env` must reach it,
+    and during a key rotation the previous keys must too, or records not yet re-encrypted fail."""
+    known = {KEY_ENV: settings.vault_key or "", PREVIOUS_KEYS_ENV: settings.vault_previous_keys or ""}
     return {name: known[name] for name in provider.pass_env if known.get(name)}
 
 

@@ -47,11 +47,16 @@ def test_a_key_only_in_the_environment_reaches_the_resolver_through_pass_env(oc_
            "OPENCLAW_STATE_DIR": str(home / ".openclaw"), "OPENCLAW_CHATOPS_DIR": str(chatops),
            "OPENCLAW_CHATOPS_VAULT_KEY": old}
     script = Path(sys.executable).with_name("openclaw-chatops")
-    run = subprocess.run([str(script), "console", "--json"], input=f"paste-token main\n{TOKEN}\n", capture_output=True,
-                         text=True, env=env, cwd=tmp_path, timeout=600)
-    replies = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
-    assert run.returncode == 0 and not replies[-1]["failed"], (replies[-1:], run.stderr[-2000:])
-    assert "stored for agent main" in replies[-1]["title"], replies[-1]
+
+    def paste(agent: str, bot_env: dict[str, str]) -> subprocess.CompletedProcess:
+        run = subprocess.run([str(script), "console", "--json"], input=f"paste-token {agent}\n{TOKEN}\n",
+                             capture_output=True, text=True, env=bot_env, cwd=tmp_path, timeout=600)
+        replies = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+        assert run.returncode == 0 and not replies[-1]["failed"], (replies[-1:], run.stderr[-2000:])
+        assert f"stored for agent {agent}" in replies[-1]["title"], replies[-1]
+        return run
+
+    run = paste("main", env)
     assert not (chatops / "vault.key").exists()  # the key lives in the environment only
     assert TOKEN not in run.stdout + run.stderr
     config = json5.loads((home / ".openclaw" / "openclaw.json").read_text())
@@ -63,5 +68,8 @@ def test_a_key_only_in_the_environment_reaches_the_resolver_through_pass_env(oc_
     assert audit(oc_bin, home, OPENCLAW_CHATOPS_VAULT_KEY=old)["summary"]["unresolvedRefCount"] == 0
     switching = audit(oc_bin, home, OPENCLAW_CHATOPS_VAULT_KEY=key(), OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS=old)
     assert switching["status"] == "clean" and switching["summary"]["unresolvedRefCount"] == 0, switching["findings"]
+    # The bot restarted mid-rotation (new key, old one as previous) still writes under the key the
+    # vault uses, so its own `secrets apply` must hand the resolver the previous keys too.
+    paste("ops", {**env, "OPENCLAW_CHATOPS_VAULT_KEY": key(), "OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS": old})
     # Proof that the key came from the environment: without it nothing resolves.
     assert audit(oc_bin, home)["summary"]["unresolvedRefCount"] >= 1
