@@ -8,8 +8,9 @@
 3. For a setup-token with a lifetime, OpenClaw can only record `expires` through
    `models auth paste-token --expires-in`; the bot pastes a non-secret placeholder with the expiry
    and re-applies the same plan at once, which swaps the ref back in and keeps `expires`.
-4. The new version becomes current, the gateway is asked for the agent's status, and the result is
-   checked: the profile must now be an exec ref to exactly this version.
+4. The new version becomes current and OpenClaw's store is read back (the guarded read-only
+   reader, milliseconds; `models status` only on a release the reader does not know): the profile
+   must now be an exec ref to exactly this version.
 """
 from __future__ import annotations
 
@@ -88,14 +89,14 @@ class CredentialWriter:
         )
 
     def verify(self, agent: str, profile_id: str, ref: str) -> tuple[bool, str]:
-        """Ask the gateway (fresh) whether the profile now points at `ref`."""
+        """Read back (fresh) whether the profile now points at `ref`."""
         try:
             snap = self.gateway.status(agent, fresh=True)
         except GatewayError as exc:
             return False, f"stored, but the gateway check failed: {exc}"
         profile = snap.profile(profile_id)
         if profile is None:
-            return False, f"stored, but `models status` does not list {profile_id} for {agent}"
+            return False, f"stored, but the gateway does not list {profile_id} for {agent}"
         if profile.ref_id != ref:
             return False, f"stored, but {profile_id} points at {profile.ref_id or profile.source}"
         return True, f"gateway lists {profile_id} as an exec ref to {ref}"

@@ -4,7 +4,7 @@ Why it is built this way (docs/secure.md has the observations behind each step):
 - `openclaw secrets audit` finds plaintext auth-profile values and provider `apiKey`s, but not a key in
   `env.vars`, and it is blinded by the guide's retired `env: { KEY: … }` shape; the bot scans both.
 - Values are read from `openclaw.json` (JSON5) or, for profiles, from OpenClaw's auth store through a
-  guarded read-only connection (`core.migration_store`): no command reveals them.
+  guarded read-only connection (`core.gateway.authstate`): no command reveals them.
 - Everything moves in ONE `secrets apply` plan, so OpenClaw either re-points every credential or none.
   Plaintext is removed only afterwards (`config unset`), once the plan proved each ref resolves.
 - A profile in the shared store (`state/openclaw.sqlite`) cannot be a plan target: plans write agent
@@ -27,7 +27,7 @@ from core.credentials import CredentialRejected, Kind, classify, fingerprint
 from core.gateway.client import AuditReport, Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
-from core.migration_store import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
+from core.gateway.authstate import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
 from core.store import Store
 from core.vault import Vault, VersionInfo
 

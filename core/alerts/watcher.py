@@ -1,17 +1,18 @@
 """The watcher: decide cheaply when to look at the gateway, then turn what it sees into alerts.
 
-`openclaw models status --json` costs ~3 s of CPU per agent, so polling it for ten agents every few
-seconds would eat the host. Every change of auth state that matters is a write by OpenClaw to
-`openclaw.json` or to an agent's SQLite store (and its WAL), so the watcher stat()s those files
-every `poll_s` (microseconds) and takes snapshots only when:
-- the files' size/mtime changed (a cooldown was recorded, a profile was written);
+Every `poll_s` the watcher reads OpenClaw's auth rows (`Gateway.auth_digest`: a few read-only SQL
+reads per agent) and compares what they *mean* — profiles, refs, expiry, cooldown/disabled state,
+error and failure counts, order — with the last look. A plain successful turn rewrites the same
+files but only changes `lastUsed` and row timestamps, so it costs those reads and nothing more; a
+recorded cooldown changes the meaning and is seen within one poll. It takes snapshots only when:
+- the meaning changed (a cooldown was recorded, a profile was written);
 - a known deadline passed (a cooldown's `until`, the moment it would count as stuck, an expiry
-  threshold) — recovery is time passing, and every escalation is a file write;
+  threshold) — recovery is time passing, and every escalation is a write;
 - the gateway is failing (every `retry_s`, default 15 s, until it answers again);
 - `resync_s` (default 1 h) passed without any of those, as a safety net.
-An open incident alone does not trigger snapshots: with 10 agents a snapshot costs ~22 CPU s, so
-following an incident every 15 s would take more than a core, and it would learn nothing the
-files and deadlines do not already say.
+Snapshots come from the same reader. Only on an OpenClaw release the reader does not know does a
+snapshot cost a `models status` round (~2–3 CPU s per agent); the digest is then the files'
+size/mtime, as before.
 """
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ class Watcher:
         self.failures = 0
         self.last_error = ""  # the last failed look's message, for the health file
         self.last_look = 0.0  # wall time of the last tick, for the health file
-        self.snapshots = 0  # how many times the CLI was asked (for the cost benchmark)
+        self.snapshots = 0  # how many snapshot rounds were taken (for the cost benchmark)
         self._last_sig: tuple | None = None
+        self._digest: tuple | None = None  # read by due(), reused by the tick that follows
         self._last_snapshot = 0.0
         self._deadline_ms: int | None = None
         self._stop = threading.Event()
@@ -59,7 +61,8 @@ class Watcher:
         self._last_housekeeping = 0.0
 
     def due(self, now: float) -> bool:
-        if self._last_snapshot == 0.0 or self.gateway.signature() != self._last_sig:
+        self._digest = self.gateway.auth_digest()
+        if self._last_snapshot == 0.0 or self._digest != self._last_sig:
             return True
         if self._deadline_ms is not None and now * 1000 >= self._deadline_ms:
             return True
@@ -85,7 +88,7 @@ class Watcher:
             return False
         if not force and not self.due(now):
             return False
-        sig = self.gateway.signature()
+        sig = self._digest if not force and self._digest is not None else self.gateway.auth_digest()
         self.snapshots += 1
         self._last_snapshot = now
         try:

@@ -1,9 +1,11 @@
 """The `Gateway` facade: every read and write the bot does against OpenClaw.
 
-Status is served from a snapshot cache because each `models status --json` costs ~3 s of CPU. A
-cached snapshot stays valid while the files OpenClaw writes on any auth change (config, per-agent
-and shared SQLite stores with their WAL) keep their size and mtime; those are stat()ed, never read.
-Remaining cooldown time is recomputed from `until`, so a cached snapshot still counts down.
+Status comes from OpenClaw's own auth rows, read read-only by `authstate` (a few SQL reads per
+agent, milliseconds), because `models status --json` costs ~3 s of CPU per agent and every plain
+turn rewrites the files it reads. When the release or layout is not one the reader was checked
+against, status falls back to the CLI (the "slow path"), says why on the snapshot, and caches the
+CLI's answer while the files OpenClaw writes keep their size and mtime. Remaining cooldown time is
+always recomputed from `until`, so a snapshot still counts down.
 """
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
 from core.fsutil import file_lock
+from core.gateway.authstate import AuthStateReader, AuthStoreUnreadable
 from core.gateway.config import GatewayConfig
 from core.gateway.config_writes import retry_conflicts, set_surviving
 from core.gateway.plans import ExecProvider, Plan
@@ -60,6 +63,7 @@ class Gateway:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._config: tuple[tuple, GatewayConfig] | None = None
+        self.reader = AuthStateReader(runner.state_dir)
 
     # -- config ------------------------------------------------------------------------------
     @property
@@ -120,8 +124,53 @@ class Gateway:
         with self._guard:
             return self._locks.setdefault(agent, threading.Lock())
 
+    def read_state(self, agent: str) -> AgentStatus:
+        """The agent's status from the store reader; raises AuthStoreUnreadable when it cannot."""
+        return self.reader.view(agent, self.config()).snapshot(now_ms())
+
+    def auth_digest(self) -> tuple:
+        """What every agent's auth state *means* (profiles, refs, expiry, cooldowns, counts, order)
+        and the config's auth section: equal digests, nothing to tell. A plain successful turn only
+        changes `lastUsed` and row timestamps, which are left out. On the slow path this is the
+        files' size/mtime signature instead."""
+        config = self.config()
+        try:
+            views = tuple(self.reader.view(agent, config).meaning() for agent in config.agents())
+        except AuthStoreUnreadable:
+            return ("files", self.signature())
+        auth = json.dumps(config._get("auth") or {}, sort_keys=True, default=str)
+        models = tuple((a, config.default_model(a)) for a in config.agents())
+        return ("rows", views, auth, models, json.dumps(config._get("models", "providers") or {}, sort_keys=True, default=str))
+
     def cached(self, agent: str) -> AgentStatus | None:
-        """The snapshot if it is still faithful to the files on disk, else None."""
+        """A snapshot faithful to the files on disk without a CLI call (the reader's, or a CLI
+        snapshot whose files are unchanged), else None."""
+        try:
+            return self.read_state(agent)
+        except AuthStoreUnreadable:
+            return self._cached_cli(agent)
+
+    def status(self, agent: str, *, fresh: bool = False) -> AgentStatus:
+        """The reader's view; the CLI only when the reader does not know this release or layout."""
+        agent = self.require_agent(agent)
+        try:
+            return self.read_state(agent)
+        except AuthStoreUnreadable as exc:
+            slow_reason = str(exc)
+        if not fresh and (snap := self._cached_cli(agent)):
+            return snap
+        with self._lock_for(agent):  # one CLI call per agent at a time; waiters reuse its result
+            if not fresh and (snap := self._cached_cli(agent)):
+                return snap
+            doc = self.runner.json("models", "status", "--json", "--agent", agent)
+            snap = parse_status(doc, agent, now_ms())
+            if agent != self.agents()[0]:
+                snap = self._mark_inherited(snap)
+            snap = replace(snap, slow_path=slow_reason)
+            self._cache[agent] = (self.signature(), snap)
+            return snap
+
+    def _cached_cli(self, agent: str) -> AgentStatus | None:
         hit = self._cache.get(agent)
         if hit is None:
             return None
@@ -129,20 +178,6 @@ class Gateway:
         if time.time() * 1000 - snap.taken_at_ms > self.max_age_s * 1000 or sig != self.signature():
             return None
         return snap
-
-    def status(self, agent: str, *, fresh: bool = False) -> AgentStatus:
-        agent = self.require_agent(agent)
-        if not fresh and (snap := self.cached(agent)):
-            return snap
-        with self._lock_for(agent):  # one CLI call per agent at a time; waiters reuse its result
-            if not fresh and (snap := self.cached(agent)):
-                return snap
-            doc = self.runner.json("models", "status", "--json", "--agent", agent)
-            snap = parse_status(doc, agent, now_ms())
-            if agent != self.agents()[0]:
-                snap = self._mark_inherited(snap)
-            self._cache[agent] = (self.signature(), snap)
-            return snap
 
     def _mark_inherited(self, snap: AgentStatus) -> AgentStatus:
         """Mark profiles read through from the default agent's store (OpenClaw's JSON does not say).

@@ -33,6 +33,7 @@ class Unusable:
     until: int
     recovery_hint: str = ""
     classification: str = ""
+    model: str = ""  # set when the window is scoped to one model (cooldownModel / blockedModel)
 
     def remaining_ms(self, at_ms: int | None = None) -> int:
         return max(0, self.until - (now_ms() if at_ms is None else at_ms))
@@ -48,6 +49,11 @@ class Profile:
     status: str = ""  # static | ok | expiring | expired | missing (from oauth.profiles)
     expires_at: int | None = None
     local: bool = True  # False when read through from another agent's store
+    # Usage counters; only the store reader knows them (`models status --json` does not print them).
+    error_count: int = 0
+    failure_counts: tuple[tuple[str, int], ...] = ()
+    last_used: int | None = None
+    last_failure_at: int | None = None
 
     @property
     def is_exec_ref(self) -> bool:
@@ -73,6 +79,7 @@ class AgentStatus:
     taken_at_ms: int
     missing_providers: tuple[str, ...] = ()
     warn_after_ms: int = 86_400_000
+    slow_path: str = ""  # why this snapshot came from the CLI instead of the store reader ("" = reader)
 
     def profiles(self) -> list[Profile]:
         return [p for prov in self.providers for p in prov.profiles]

@@ -177,6 +177,9 @@ def render(ops: "ChatOps", results: dict[str, AgentStatus | GatewayError], *, sh
     severity = Severity.worst([s.severity for s in sections])
     title = "OpenClaw auth status" + ("" if severity in (Severity.OK, Severity.INFO) else " — needs attention")
     context = f"snapshot {humanize((at - oldest) / 1000)} old · {len(results)} agent(s)"
+    slow = next((s.slow_path for s in snaps if s.slow_path), "")
+    if slow:
+        context += f" · slow path (`openclaw models status`): {slow}"
     if ops.alerts is not None and (incidents := ops.alerts.open_incidents()):
         sections.append(open_incidents_section(incidents))
     plaintext = ops.plaintext_summary()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.migration_store import locate, read_profiles
+from core.gateway.authstate import locate, read_profiles
 from core.requests import Place, PlaceKind, Request, User
 from tests.harness import BASE_CONFIG, BotHarness, copy_home, make_bot, prepare_home, run_oc
 
