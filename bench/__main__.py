@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import Figure, machine
 
-BENCHES = ("ack_latency", "status_latency", "alert_latency", "watcher_cost", "resolver")
+BENCHES = ("ack_latency", "status_latency", "alert_latency", "watcher_cost", "resolver", "busy_gateway")
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 

@@ -357,10 +357,12 @@ def eligible(cred: dict | None, now: int) -> tuple[bool, str]:
 
 
 def health(cred: dict, now: int, warn_ms: int = WARN_AFTER_MS) -> tuple[str, int | None]:
-    """auth-health `buildProfileHealth`: (status, expiresAt) of a token or oauth profile."""
+    """auth-health `buildProfileHealth`: (status, expiresAt); an API key is `static` or `missing`."""
     if isinstance(cred.get("setup"), dict) and cred["setup"].get("replacement"):
         return "missing", None
     ok, reason = eligible(cred, now)
+    if cred.get("type") == "api_key":
+        return ("static" if ok else "missing"), None
     if not ok:
         return ("expired" if reason == "expired" else "missing"), None
     state = _expiry_state(cred.get("expires"), now, warn_ms)
@@ -512,7 +514,7 @@ class AuthView:
                     ref_id = str(ref.get("id")) if ref.get("source") == "exec" else ""
                 else:
                     source, ref_id = ("plaintext in OpenClaw's store" if kind not in VALUE_FIELDS else "missing"), ""
-                status, expires = health(cred, now) if kind in ("token", "oauth") else ("", None)
+                status, expires = health(cred, now)
                 stats = self.merged.usage.get(pid) or {}
                 counts = stats.get("failureCounts") or {}
                 profiles.append(Profile(
@@ -594,6 +596,8 @@ class AuthStateReader:
     def view(self, agent: str, config: GatewayConfig) -> AuthView:
         """Raise AuthStateUnsupported when any store involved is not a layout this bot knows."""
         default = config.agents()[0]
+        if not (self.state_dir / SHARED_STORE).exists():  # no schema_meta yet to tell the release
+            raise AuthStateUnsupported("OpenClaw has not created its state database yet.")
         shared = read_shared_store(self.state_dir / SHARED_STORE)
         main = read_agent_store(self.agent_db(default))
         chain = [shared, main] if agent == default else [shared, main, read_agent_store(self.agent_db(agent))]

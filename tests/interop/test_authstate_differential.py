@@ -4,9 +4,10 @@ hint; labels; expiry; effective order; store path; the parsed snapshot the handl
 
 States are built once per session (OpenClaw's own commands and real `agent --local` turns against
 the loopback fake Anthropic) and copied per test, as tests/harness.py does for the prepared home:
-- `turns`: main has a setup-token with an expiry and an API key (exec refs), ops has its own key;
-  a 401 turn as main cools main's profiles (ops reads them through), then a billing turn as ops
-  disables ops's own profile;
+- `base`: main has a setup-token with an expiry (`paste-token --expires-in`) and an API key (exec
+  refs), ops has its own key and reads main's through;
+- `turns`: the API keys alone; a 401 turn as main cools main's key (ops reads it through), then
+  a billing turn as ops disables ops's own key;
 - `ordered`: `models auth order set` on main;
 - `placeholder`: a token profile mid-write (the bot's non-secret placeholder, pasted with a 1 s
   expiry by `paste-token --expires-in`, before the ref is re-applied): plaintext, then expired;
@@ -27,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.credentials import classify
+from core.gateway.client import PLACEHOLDER_TOKEN
 from core.gateway.authstate import AuthStateReader, AuthStateUnsupported, read_agent_store
 from core.gateway.config import GatewayConfig
 from core.gateway.status import now_ms, parse_status
@@ -51,15 +53,18 @@ def _turn(oc_bin: str, home: Path, agent: str) -> None:
 def states(oc_bin: str, prepared_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("authstates")
     base = copy_home(prepared_home, root / "base")
-    bot = make_bot(oc_bin, base, root / "chatops")
+    bot = make_bot(oc_bin, base, root / "chatops")  # its vault resolves the refs in every copy
     writer = bot.chatops.writer
-    assert writer.write("main", "anthropic:default", classify(TOKEN), actor="t", expires_in="30d").verified
     assert writer.write("main", "anthropic:api", classify(MAIN_KEY), actor="t").verified
     assert writer.write("ops", "anthropic:ops", classify(OPS_KEY), actor="t").verified
+    turns = copy_home(base, root / "turns")  # API keys only: a 401 turn then takes ~17 s
+    assert writer.write("main", "anthropic:default", classify(TOKEN), actor="t", expires_in="30d").verified
+    bot.parts.store.close()
 
     out = {"base": base}
-    out["placeholder"] = copy_home(base, root / "placeholder")
-    make_bot(oc_bin, out["placeholder"], root / "chatops-p").parts.gateway.set_token_expiry("main", "anthropic:default", "1s")
+    out["placeholder"] = copy_home(base, root / "placeholder")  # what the bot's expiry step pastes
+    assert run_oc(oc_bin, out["placeholder"], "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id",
+                  "anthropic:default", "--expires-in", "1s", "--agent", "main", stdin=PLACEHOLDER_TOKEN + "\n").returncode == 0
 
     out["ordered"] = copy_home(base, root / "ordered")
     assert run_oc(oc_bin, out["ordered"], "models", "auth", "order", "set", "--agent", "main", "--provider", "anthropic",
@@ -71,7 +76,6 @@ def states(oc_bin: str, prepared_home: Path, tmp_path_factory: pytest.TempPathFa
                   "anthropic:pasted", "--expires-in", "30d", stdin=TOKEN + "\n").returncode == 0
     out["shared"] = shared
 
-    turns = copy_home(base, root / "turns")
     fake = FakeAnthropic(mode="auth").start()
     try:
         assert run_oc(oc_bin, turns, "config", "set", "models.providers.anthropic.baseUrl", fake.url).returncode == 0
@@ -81,7 +85,6 @@ def states(oc_bin: str, prepared_home: Path, tmp_path_factory: pytest.TempPathFa
     finally:
         fake.stop()
     out["turns"] = turns
-    bot.parts.store.close()
     return out
 
 
@@ -146,8 +149,7 @@ def test_cooldown_disabled_and_inherited_rows_agree_with_the_cli(oc_bin, states,
     assert ("anthropic:api", "cooldown", "auth") in kinds  # the 401 was recorded
     assert {(u["profileId"], u["kind"]) for u in ops["auth"]["unusableProfiles"]} >= {("anthropic:ops", "disabled")}
     view = reader_view(home, "ops")
-    assert {p.id: p.local for p in view.snapshot(now_ms()).profiles()} == {
-        "anthropic:ops": True, "anthropic:default": False, "anthropic:api": False}
+    assert {p.id: p.local for p in view.snapshot(now_ms()).profiles()} == {"anthropic:ops": True, "anthropic:api": False}
     counts = {p.id: (p.error_count, p.failure_counts) for p in view.snapshot(now_ms()).profiles()}
     assert counts["anthropic:ops"] == (1, (("billing", 1),))
 

@@ -1,7 +1,7 @@
 """Gateway faults as the watcher sees them, and a failing exec resolver.
 
 The reply side of a missing, hanging, failing or garbled `openclaw` is in tests/unit; here the same
-faults, one per look, must open one "Gateway unreachable" incident after
+faults, one per look on the slow path (a store layout the reader does not know, so looks use the CLI), must open one "Gateway unreachable" incident after
 `OPENCLAW_CHATOPS_UNREACHABLE_AFTER` looks and resolve it on the first good look. The stand-in is a
 script in front of the real CLI whose behaviour is switched by a file.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,14 @@ def events(out: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
+def unknown_layout(bot: BotHarness) -> None:
+    """A shared auth key this bot never saw: the watcher's looks go to the CLI (the slow path)."""
+    with sqlite3.connect(bot.state_dir / "state" / "openclaw.sqlite") as conn:
+        conn.execute("INSERT INTO config_machine_state (state_key, value_json, updated_at_ms) VALUES ('authProfiles.future', '{}', 1)")
+
+
 def test_faults_open_one_incident_and_the_first_good_look_resolves_it(bot: BotHarness, tmp_path: Path):
+    unknown_layout(bot)
     binary, mode = switchable(bot.binary, tmp_path)
     runner = bot.parts.gateway.runner
     usual_timeout = runner.timeout
