@@ -544,7 +544,8 @@ class AuthView:
     def meaning(self) -> tuple:
         """What matters for alerts and status, and nothing a plain successful turn changes.
 
-        Excludes `lastUsed`, `lastProbeAt` and the rows' `updated_at`; includes every profile's type,
+        Excludes `lastUsed`, `lastProbeAt`, `lastGood` and the rows' `updated_at` (a zero count is
+        the same as none: a success writes `errorCount: 0`); includes every profile's type,
         provider, where its secret lives (a fingerprint-free description), expiry, every
         cooldown / disabled / blocked field, error and failure counts, and the stored order."""
         profiles = tuple(sorted(
@@ -552,7 +553,8 @@ class AuthView:
              bool(isinstance(c.get("setup"), dict) and c["setup"].get("replacement")), pid in self.merged.local_ids)
             for pid, c in self.merged.profiles.items()))
         usage = tuple(sorted(
-            (pid, tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in stats.items() if k not in ("lastUsed", "lastProbeAt"))))
+            (pid, tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in stats.items()
+                               if k not in ("lastUsed", "lastProbeAt") and v not in (0, None, {}))))
             for pid, stats in self.merged.usage.items()))
         order = tuple(sorted((k, tuple(v)) for k, v in (self.merged.order or {}).items()))
         return (self.agent, str(self.merged.store_path), profiles, usage, order)
@@ -595,11 +597,18 @@ class AuthStateReader:
 
     def view(self, agent: str, config: GatewayConfig) -> AuthView:
         """Raise AuthStateUnsupported when any store involved is not a layout this bot knows."""
+        return self.views([agent], config)[agent]
+
+    def views(self, agents: list[str], config: GatewayConfig) -> dict[str, AuthView]:
+        """Several agents at once: the shared and default-agent stores are read once for all."""
         default = config.agents()[0]
         if not (self.state_dir / SHARED_STORE).exists():  # no schema_meta yet to tell the release
             raise AuthStateUnsupported("OpenClaw has not created its state database yet.")
         shared = read_shared_store(self.state_dir / SHARED_STORE)
         main = read_agent_store(self.agent_db(default))
+        return {agent: self._view(agent, default, shared, main, config) for agent in agents}
+
+    def _view(self, agent: str, default: str, shared: RawStore, main: RawStore, config: GatewayConfig) -> AuthView:
         chain = [shared, main] if agent == default else [shared, main, read_agent_store(self.agent_db(agent))]
         merged: dict[str, Any] = {"profiles": {}, "order": None, "usage": {}}
         for raw in chain:
