@@ -37,7 +37,7 @@ from tests.harness import run_oc
 AGENTS = 10
 LOAD_S = 60.0
 COOLDOWN_AT_S = 30.0
-STATUS_EVERY_S = 2.0
+STATUS_EVERY_S = 3.0
 PROFILE = "anthropic:api"
 
 
@@ -66,8 +66,10 @@ def simulate_turn(home: Path, agent: str, seq: int) -> None:
             conn.execute("INSERT OR REPLACE INTO transcript_events (session_id, seq, event_json, created_at) VALUES (?, ?, ?, ?)",
                          (session, seq * 4 + i, event, now))
     with sqlite3.connect(home / ".openclaw" / "state" / "openclaw.sqlite", timeout=10) as conn:
-        conn.execute("UPDATE agent_databases SET last_seen_at=?, size_bytes=? WHERE agent_id=?",
-                     (now, agent_db(home, agent).stat().st_size, agent))
+        size = agent_db(home, agent).stat().st_size
+        if not conn.execute("UPDATE agent_databases SET last_seen_at=?, size_bytes=? WHERE agent_id=?", (now, size, agent)).rowcount:
+            conn.execute("INSERT INTO agent_databases (agent_id, path, schema_version, last_seen_at, size_bytes) VALUES (?, ?, 23, ?, ?)",
+                         (agent, f"agents/{agent}/agent/openclaw-agent.sqlite", now, size))
 
 
 def record_cooldown(home: Path, agent: str) -> int:
@@ -107,9 +109,11 @@ def check_simulation(binary: str, home: Path) -> str:
     finally:
         fake.stop()
 
+    read = ("agents/main/agent/openclaw-agent.sqlite", "state/openclaw.sqlite")  # the files the bot reads
+
     def changed(before, after) -> set[str]:
         return {k for k in set(before[0]) | set(after[0]) if before[0].get(k) != after[0].get(k)
-                and k.endswith((".sqlite", ".sqlite-wal"))}
+                and k.removeprefix(".openclaw/").removesuffix("-wal") in read}
 
     def fields(after) -> list[str]:
         return sorted(after[1].get("usageStats", {}).get(PROFILE, {})) + sorted(k for k in after[1] if k != "usageStats")
@@ -134,7 +138,7 @@ bot = make_bot(binary, home, home.parent / f"chatops-{mode}", OPENCLAW_CHATOPS_L
 if mode == "cli":  # the anchor: the CLI-only design
     def refuse(*a, **k):
         raise AuthStateUnsupported("benchmark anchor: CLI-only design")
-    bot.parts.gateway.reader.view = refuse
+    bot.parts.gateway.reader.views = refuse
 posted = []
 
 class Timed(ConsoleNotifier):
