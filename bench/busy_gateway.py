@@ -54,6 +54,9 @@ def simulate_turn(home: Path, agent: str, seq: int) -> None:
     """One successful turn's writes (see the module docstring)."""
     now = int(time.time() * 1000)
     with sqlite3.connect(agent_db(home, agent), timeout=10) as conn:
+        # OpenClaw's CHECK constraints use octet_length(), newer than Python's bundled SQLite
+        conn.create_function("octet_length", 1, lambda v: None if v is None else len(v.encode() if isinstance(v, str) else v),
+                             deterministic=True)
         state = _state(conn)
         state.setdefault("lastGood", {})["anthropic"] = PROFILE
         stats = state.setdefault("usageStats", {}).setdefault(PROFILE, {})
@@ -151,6 +154,7 @@ bot.parts.add_notifier("console", Timed(io.StringIO(), json_mode=True))
 bot.parts.alerts.set_destination(Destination("console", "console"))
 watcher = bot.parts.watcher
 watcher.tick(force=True)  # the baseline, as after start-up
+bot.console("status")  # a bot that has been running: its first reply's imports are behind it
 
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -202,7 +206,7 @@ def measure(binary: str, home: Path, mode: str, load_s: float) -> dict:
     while time.time() - started < load_s:
         tick = time.time()
         if recorded is None and tick - started >= COOLDOWN_AT_S:
-            recorded = record_cooldown(home, "agent3")
+            recorded = record_cooldown(home, agents[len(agents) // 2])
         else:
             simulate_turn(home, agents[seq % len(agents)], seq)
             seq += 1
