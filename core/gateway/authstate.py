@@ -312,6 +312,28 @@ def unusable_until(stats: dict[str, Any]) -> float | None:
     return max(values) if values else None
 
 
+def clear_expired(stats: dict[str, Any], now: int) -> dict[str, Any]:
+    """usage-state `clearExpiredCooldowns` for one profile (a copy): status runs it before it lists
+    unusable profiles, so an expired window's reason does not leak into a live one's entry."""
+    out = dict(stats)
+    expired = {name: isinstance(out.get(f"{name}Until"), (int, float)) and 0 < out[f"{name}Until"] <= now
+               for name in ("cooldown", "blocked", "disabled")}
+    fields = {"cooldown": ("cooldownUntil", "cooldownReason", "cooldownClassification", "cooldownModel"),
+              "blocked": ("blockedUntil", "blockedReason", "blockedSource", "blockedModel", "blockedScope"),
+              "disabled": ("disabledUntil", "disabledReason")}
+    for name, gone in expired.items():
+        if gone:
+            for key in fields[name]:
+                out.pop(key, None)
+    if any(expired.values()) and not unusable_until(out):
+        out["errorCount"] = 0
+        rate = (out.get("failureCounts") or {}).get("rate_limit")
+        out.pop("failureCounts", None)
+        if rate:
+            out["failureCounts"] = {"rate_limit": rate}
+    return out
+
+
 def login_hint(kind: str, reason: str | None, provider: str, profile_id: str) -> str:
     """oauth-refresh-failure `buildAuthProfileUnusableHint`."""
     if reason in ("auth", "auth_permanent", "session_expired"):
@@ -414,7 +436,8 @@ class AuthView:
     def unusable(self, now: int) -> list[Unusable]:
         """`auth.unusableProfiles`: live windows only (until > now), soonest first."""
         out: list[Unusable] = []
-        for pid, stats in self.merged.usage.items():
+        for pid, raw in self.merged.usage.items():
+            stats = clear_expired(raw, now)
             cred = self.merged.profiles.get(pid) or {}
             if _norm(cred.get("provider")) in COOLDOWN_BYPASS:
                 continue
@@ -515,7 +538,7 @@ class AuthView:
                 else:
                     source, ref_id = ("plaintext in OpenClaw's store" if kind not in VALUE_FIELDS else "missing"), ""
                 status, expires = health(cred, now)
-                stats = self.merged.usage.get(pid) or {}
+                stats = clear_expired(self.merged.usage.get(pid) or {}, now)
                 counts = stats.get("failureCounts") or {}
                 profiles.append(Profile(
                     id=pid, provider=name, type=kind, source=source, ref_id=ref_id, status=status, expires_at=expires,
@@ -552,10 +575,9 @@ class AuthView:
             (pid, c.get("type"), _norm(c.get("provider")), self._where(c), c.get("expires"),
              bool(isinstance(c.get("setup"), dict) and c["setup"].get("replacement")), pid in self.merged.local_ids)
             for pid, c in self.merged.profiles.items()))
-        usage = tuple(sorted(
-            (pid, tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in stats.items()
-                               if k not in ("lastUsed", "lastProbeAt") and v not in (0, None, {}))))
-            for pid, stats in self.merged.usage.items()))
+        usage = tuple(sorted((pid, kept) for pid, stats in self.merged.usage.items() if (kept := tuple(sorted(
+            (k, json.dumps(v, sort_keys=True)) for k, v in stats.items()
+            if k not in ("lastUsed", "lastProbeAt") and v not in (0, None, {}))))))
         order = tuple(sorted((k, tuple(v)) for k, v in (self.merged.order or {}).items()))
         return (self.agent, str(self.merged.store_path), profiles, usage, order)
 
