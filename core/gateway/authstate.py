@@ -32,6 +32,7 @@ import json
 import math
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def check_version(version_text: str) -> None:
 
 def _open(path: Path) -> sqlite3.Connection:
     try:
-        db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=5)
+        db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=5, check_same_thread=False)
         db.execute("PRAGMA query_only = 1")
         return db
     except sqlite3.Error as exc:
@@ -161,38 +162,24 @@ class RawStore:
     exists: bool = True
 
 
-def read_agent_store(path: Path) -> RawStore:
-    """The `primary` rows of one agent database (an absent file is an empty store)."""
-    path = Path(path)
-    if not path.exists():
-        return RawStore(path, exists=False)
-    db = _open(path)
+def _agent_rows(db: sqlite3.Connection, path: Path) -> RawStore:
     try:
         _check_layout(db, path.name, AGENT_TABLES, "agent", AGENT_SCHEMA_VERSION)
         store = db.execute("SELECT store_json FROM auth_profile_store WHERE store_key='primary'").fetchone()
         state = db.execute("SELECT state_json FROM auth_profile_state WHERE state_key='primary'").fetchone()
     except sqlite3.Error as exc:
         raise AuthStoreUnreadable(f"Cannot read {path.name}: {type(exc).__name__}") from exc
-    finally:
-        db.close()
     profiles = _check_profiles(_json(store[0], path.name, "auth_profile_store"), path.name) if store else {}
     return RawStore(path, profiles, _check_state(_json(state[0], path.name, "auth_profile_state"), path.name) if state else {})
 
 
-def read_shared_store(path: Path) -> RawStore:
-    """The shared store in `state/openclaw.sqlite`, when `auth.sharedStore` says it is in use."""
-    path = Path(path)
-    if not path.exists():
-        return RawStore(path, exists=False)
-    db = _open(path)
+def _shared_rows(db: sqlite3.Connection, path: Path) -> RawStore:
     try:
         _check_layout(db, path.name, SHARED_TABLES, "global", SHARED_SCHEMA_VERSION)
         rows = dict(db.execute("SELECT state_key, value_json FROM config_machine_state "
                                "WHERE state_key = 'auth.sharedStore' OR state_key LIKE 'authProfiles.%'").fetchall())
     except sqlite3.Error as exc:
         raise AuthStoreUnreadable(f"Cannot read {path.name}: {type(exc).__name__}") from exc
-    finally:
-        db.close()
     if not set(rows) <= SHARED_KEYS:
         raise AuthStateUnsupported(f"{path.name}: shared auth keys {sorted(set(rows) - SHARED_KEYS)} are not ones this bot knows.")
     where = _json(rows["auth.sharedStore"], path.name, "auth.sharedStore") if "auth.sharedStore" in rows else None
@@ -203,6 +190,70 @@ def read_shared_store(path: Path) -> RawStore:
     state = _check_state(_json(rows["authProfiles.state"], path.name, "authProfiles.state"), path.name) \
         if "authProfiles.state" in rows else {}
     return RawStore(path, profiles, state, exists=bool(rows))
+
+
+def _read_once(path: Path, rows) -> RawStore:
+    path = Path(path)
+    if not path.exists():
+        return RawStore(path, exists=False)
+    db = _open(path)
+    try:
+        return rows(db, path)
+    finally:
+        db.close()
+
+
+def read_agent_store(path: Path) -> RawStore:
+    """The `primary` rows of one agent database (an absent file is an empty store)."""
+    return _read_once(path, _agent_rows)
+
+
+def read_shared_store(path: Path) -> RawStore:
+    """The shared store in `state/openclaw.sqlite`, when `auth.sharedStore` says it is in use."""
+    return _read_once(path, _shared_rows)
+
+
+class StoreCache:
+    """One idle read-only connection per database, re-read only when OpenClaw committed.
+
+    `PRAGMA data_version` changes on a connection when any other connection commits to the
+    database, so an unchanged value proves the parsed rows are current (a microsecond query instead
+    of re-parsing). An idle connection holds no lock (WAL). A replaced file (new inode) is reopened."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[sqlite3.Connection, int, int, RawStore]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, path: Path, rows) -> RawStore:
+        path = Path(path)
+        with self._lock:
+            try:
+                inode = path.stat().st_ino
+            except FileNotFoundError:
+                self._drop(path)
+                return RawStore(path, exists=False)
+            hit = self._entries.get(path)
+            if hit and hit[1] != inode:
+                self._drop(path)
+                hit = None
+            db = hit[0] if hit else _open(path)
+            try:
+                version = db.execute("PRAGMA data_version").fetchone()[0]
+                if hit and hit[2] == version:
+                    return hit[3]
+                raw = rows(db, path)
+            except (sqlite3.Error, AuthStoreUnreadable):
+                if not hit:
+                    db.close()
+                self._drop(path)
+                raise
+            self._entries[path] = (db, inode, version, raw)
+            return raw
+
+    def _drop(self, path: Path) -> None:
+        old = self._entries.pop(path, None)
+        if old:
+            old[0].close()
 
 
 # -- the migration's use: one plaintext value --------------------------------------------------------
@@ -613,6 +664,7 @@ class AuthStateReader:
 
     def __init__(self, state_dir: Path):
         self.state_dir = Path(state_dir)
+        self.cache = StoreCache()
 
     def agent_db(self, agent: str) -> Path:
         return self.state_dir / "agents" / agent / "agent" / AGENT_STORE
@@ -626,12 +678,12 @@ class AuthStateReader:
         default = config.agents()[0]
         if not (self.state_dir / SHARED_STORE).exists():  # no schema_meta yet to tell the release
             raise AuthStateUnsupported("OpenClaw has not created its state database yet.")
-        shared = read_shared_store(self.state_dir / SHARED_STORE)
-        main = read_agent_store(self.agent_db(default))
+        shared = self.cache.read(self.state_dir / SHARED_STORE, _shared_rows)
+        main = self.cache.read(self.agent_db(default), _agent_rows)
         return {agent: self._view(agent, default, shared, main, config) for agent in agents}
 
     def _view(self, agent: str, default: str, shared: RawStore, main: RawStore, config: GatewayConfig) -> AuthView:
-        chain = [shared, main] if agent == default else [shared, main, read_agent_store(self.agent_db(agent))]
+        chain = [shared, main] if agent == default else [shared, main, self.cache.read(self.agent_db(agent), _agent_rows)]
         merged: dict[str, Any] = {"profiles": {}, "order": None, "usage": {}}
         for raw in chain:
             if raw.profiles or raw.state:
