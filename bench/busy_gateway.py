@@ -123,9 +123,12 @@ def check_simulation(binary: str, home: Path) -> str:
 
     same_files = changed(before_real, after_real) == changed(before_sim, after_sim)
     same_fields = fields(after_real) == fields(after_sim)
+    def names(before, after) -> str:
+        return ", ".join(sorted(Path(p).name for p in changed(before, after)))
+
     return (f"simulation vs a real `agent --local` turn (rc {turn.returncode}): same SQLite files changed: {same_files} "
-            f"({', '.join(sorted(Path(p).name for p in changed(before_real, after_real)))}); same auth_profile_state "
-            f"fields: {same_fields} ({', '.join(fields(after_real))})")
+            f"(real: {names(before_real, after_real)}; simulated: {names(before_sim, after_sim)}: the real turn also "
+            f"checkpointed its WAL); same auth_profile_state fields: {same_fields} ({', '.join(fields(after_real))})")
 
 
 CHILD = r"""
