@@ -33,6 +33,7 @@ import math
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def check_version(version_text: str) -> None:
 
 def _open(path: Path) -> sqlite3.Connection:
     try:
-        db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=5, check_same_thread=False)
+        db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=5)
         db.execute("PRAGMA query_only = 1")
         return db
     except sqlite3.Error as exc:
@@ -214,46 +215,49 @@ def read_shared_store(path: Path) -> RawStore:
 
 
 class StoreCache:
-    """One idle read-only connection per database, re-read only when OpenClaw committed.
+    """Parsed rows per database, re-read when its files change and at least every `max_age_s`.
 
-    `PRAGMA data_version` changes on a connection when any other connection commits to the
-    database, so an unchanged value proves the parsed rows are current (a microsecond query instead
-    of re-parsing). An idle connection holds no lock (WAL). A replaced file (new inode) is reopened."""
+    Each read opens a fresh read-only connection (an idle connection kept across OpenClaw's own
+    maintenance was seen to report a malformed image). A commit in WAL mode appends to `-wal` and a
+    checkpoint writes the main file, so an unchanged (inode, size, mtime) of both means unchanged
+    rows; `max_age_s` bounds the one blind spot, two commits within the file system's timestamp
+    granularity that leave the WAL the same size."""
 
-    def __init__(self) -> None:
-        self._entries: dict[Path, tuple[sqlite3.Connection, int, int, RawStore]] = {}
+    def __init__(self, max_age_s: float = 5.0) -> None:
+        self.max_age_s = max_age_s
+        self._entries: dict[Path, tuple[tuple, float, RawStore]] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple | None:
+        stamp = []
+        for part in (path, path.with_name(path.name + "-wal")):
+            try:
+                st = part.stat()
+            except FileNotFoundError:
+                if part == path:
+                    return None
+                stamp.append(None)
+                continue
+            stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        return tuple(stamp)
 
     def read(self, path: Path, rows) -> RawStore:
         path = Path(path)
+        stamp = self._stamp(path)
+        if stamp is None:
+            with self._lock:
+                self._entries.pop(path, None)
+            return RawStore(path, exists=False)
+        now = time.monotonic()
         with self._lock:
-            try:
-                inode = path.stat().st_ino
-            except FileNotFoundError:
-                self._drop(path)
-                return RawStore(path, exists=False)
             hit = self._entries.get(path)
-            if hit and hit[1] != inode:
-                self._drop(path)
-                hit = None
-            db = hit[0] if hit else _open(path)
-            try:
-                version = db.execute("PRAGMA data_version").fetchone()[0]
-                if hit and hit[2] == version:
-                    return hit[3]
-                raw = rows(db, path)
-            except (sqlite3.Error, AuthStoreUnreadable):
-                if not hit:
-                    db.close()
-                self._drop(path)
-                raise
-            self._entries[path] = (db, inode, version, raw)
-            return raw
-
-    def _drop(self, path: Path) -> None:
-        old = self._entries.pop(path, None)
-        if old:
-            old[0].close()
+        if hit and hit[0] == stamp and now - hit[1] < self.max_age_s:
+            return hit[2]
+        raw = _read_once(path, rows)
+        with self._lock:
+            self._entries[path] = (stamp, now, raw)
+        return raw
 
 
 # -- the migration's use: one plaintext value --------------------------------------------------------
