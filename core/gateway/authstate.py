@@ -69,6 +69,8 @@ STATE_KEYS = {"version", "order", "lastGood", "usageStats"}
 # Providers whose cooldowns OpenClaw leaves to the provider (usage-state `isAuthCooldownBypassedForProvider`).
 COOLDOWN_BYPASS = {"openrouter", "kilocode"}
 WARN_AFTER_MS = 86_400_000  # OpenClaw's DEFAULT_OAUTH_WARN_MS
+# What 2026.9.x runs when no model is configured (`dist/defaults-*.mjs` DEFAULT_PROVIDER/DEFAULT_MODEL).
+BUILTIN_DEFAULT_MODEL = "openai/gpt-6-astra"
 
 
 class AuthStoreUnreadable(Exception):
@@ -602,7 +604,7 @@ class AuthView:
                     failure_counts=tuple(sorted((str(k), int(v)) for k, v in counts.items() if isinstance(v, (int, float)))),
                     last_used=_int(stats.get("lastUsed")), last_failure_at=_int(stats.get("lastFailureAt"))))
             providers.append(ProviderStatus(name, tuple(profiles), tuple(self.effective_order(name, now)), "profiles"))
-        model = self.config.default_model(self.agent)
+        model = self.config.default_model(self.agent) or BUILTIN_DEFAULT_MODEL
         in_use = {m.split("/", 1)[0] for m in (model, *self.fallbacks()) if "/" in m}
         provider_keys = {_norm(k) for k in (self.config._get("models", "providers") or {})
                          if isinstance((self.config._get("models", "providers", k) or {}), dict)
