@@ -22,6 +22,7 @@ from core.durations import parse_duration
 from core.gateway.client import Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
+from core.progress import SILENT, ProgressSink
 from core.vault import Vault, VersionInfo
 
 DEFAULT_PROFILE = {Kind.SETUP_TOKEN: "anthropic:default", Kind.API_KEY: "anthropic:api"}
@@ -49,7 +50,8 @@ class CredentialWriter:
         self.vault = vault
 
     def write(self, agent: str, profile_id: str, credential: Credential, *, actor: str,
-              expires_in: str | None = None) -> WriteResult:
+              expires_in: str | None = None, progress: ProgressSink = SILENT) -> WriteResult:
+        """Each step is reported to `progress`: the gateway calls take seconds each."""
         expires_at = None
         if expires_in:
             expires_at = int(time.time() + parse_duration(expires_in)) * 1000
@@ -59,15 +61,18 @@ class CredentialWriter:
             version = self.vault.put(rid, credential.value, kind=credential.kind.value, created_by=actor,
                                      expires_at=expires_at, make_current=False)
             plan = Plan(self.gateway.provider, [ProfileTarget(agent, profile_id, credential.kind.openclaw_mode, version.ref)])
+            progress.step(f"Encrypted into the vault (v{version.version}); the gateway is applying the reference")
             try:
                 self.gateway.apply_plan(plan)
             except GatewayError as exc:
                 self.vault.delete(rid, version.version)
                 raise CredentialWriteFailed(f"The gateway did not accept the new credential; nothing changed. {exc}") from exc
             if credential.kind is Kind.SETUP_TOKEN and expires_in:
+                progress.step(f"Recording the expiry ({expires_in}) in OpenClaw")
                 warnings.extend(self._apply_expiry(agent, profile_id, expires_in, plan))
             self.vault.set_current(rid, version.version)
         current = self.vault.current(rid) or version
+        progress.step(f"Checking that the gateway now lists {profile_id} as a vault reference")
         verified, detail = self.verify(agent, profile_id, current.ref)
         return WriteResult(current, verified, detail, tuple(warnings))
 

@@ -28,6 +28,7 @@ from core.gateway.client import AuditReport, Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from core.gateway.authstate import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
+from core.progress import SILENT, ProgressSink
 from core.store import Store
 from core.vault import Vault, VersionInfo
 
@@ -177,8 +178,10 @@ def _config_value(data: dict[str, Any], path: str) -> str | None:
 
 # -- migration --------------------------------------------------------------------------------
 def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: str | None = None,
-            expected: list[str] | None = None) -> Outcome:
-    """Move every movable finding into the vault behind exec refs; see the module docstring."""
+            expected: list[str] | None = None, progress: ProgressSink = SILENT) -> Outcome:
+    """Move every movable finding into the vault behind exec refs; see the module docstring. Each
+    step (and `n / total` within one) is reported to `progress`: the CLI calls take seconds each."""
+    progress.step("Listing plaintext credentials (`openclaw secrets audit`)")
     current = survey(gateway, agent)
     if expected is not None and current.key() != sorted(expected):
         raise MigrationFailed("The plaintext credentials changed since they were listed; nothing was moved. "
@@ -186,6 +189,7 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
     before = current.plaintext_count
     warnings: list[str] = []
     if any(f.code == "LEGACY_ENV" for f in current.findings):
+        progress.step("Repairing the retired `env` shape (`openclaw doctor --fix`)")
         try:
             gateway.doctor_fix()
         except GatewayError as exc:
@@ -197,13 +201,14 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
                         "apply its other recommended repairs).")
     items, skipped = _read_items(gateway, current)
     if not items:
-        return _finish(gateway, store, [], skipped, before, warnings, [])
+        return _finish(gateway, store, [], skipped, before, warnings, [], progress)
     default = gateway.agents()[0]
     # Pending versions until set_current: housekeeping waits rather than judge them mid-move.
     with vault.credential_write():
         new_versions: list[VersionInfo] = []
         refs: dict[int, str] = {}
         for index, item in enumerate(items):
+            (progress.update if index else progress.step)(f"Encrypting into the vault: {index + 1} / {len(items)}")
             existing = vault.current(item.record)
             if existing is not None and existing.fingerprint == item.fingerprint:
                 refs[index] = existing.ref  # a re-run after a failure: the vault already holds it
@@ -221,6 +226,7 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
         if transient_provider_key:
             provider_refs = [next((refs[n] for n, i in enumerate(items) if i.kind is Kind.API_KEY), refs[0])]
         plan = Plan(gateway.provider, profile_targets, provider_key_refs=provider_refs)
+        progress.step(f"The gateway is applying the {len(items)} vault reference(s) in one plan")
         try:
             gateway.apply_plan(plan)
         except GatewayError as exc:
@@ -240,13 +246,19 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
             warnings.append(f"{item.profile_id}: OpenClaw no longer shows its expiry (it moved out of the shared "
                             "store); the vault record keeps it.")
     moved: list[tuple[Finding, str]] = []
+    unset_total, unset_done = sum(i.finding.code == "ENV_PLAINTEXT" for i in items), 0
+    if unset_total:
+        progress.step(f"Removing plaintext from openclaw.json: 0 / {unset_total}")
     for item in items:
-        if item.finding.code == "ENV_PLAINTEXT" and not _unset(gateway, item.finding.path, warnings):
-            continue
+        if item.finding.code == "ENV_PLAINTEXT":
+            unset_done += 1
+            progress.update(f"Removing plaintext from openclaw.json: {unset_done} / {unset_total}")
+            if not _unset(gateway, item.finding.path, warnings):
+                continue
         moved.append((item.finding, item.fingerprint))
         store.audit(actor, "secure", "moved", agent=item.agent or "", profile_id=item.profile_id or item.finding.path,
                     fingerprint=item.fingerprint, detail=f"from {item.finding.where}")
-    return _finish(gateway, store, moved, skipped, before, warnings, [i.value for i in items])
+    return _finish(gateway, store, moved, skipped, before, warnings, [i.value for i in items], progress)
 
 
 def _read_items(gateway: Gateway, current: Survey) -> tuple[list[_Item], list[tuple[Finding, str]]]:
@@ -296,7 +308,8 @@ def _unset(gateway: Gateway, path: str, warnings: list[str]) -> bool:
 
 
 def _finish(gateway: Gateway, store: Store, moved: list[tuple[Finding, str]], skipped: list[tuple[Finding, str]],
-            before: int, warnings: list[str], values: list[str]) -> Outcome:
+            before: int, warnings: list[str], values: list[str], progress: ProgressSink) -> Outcome:
+    progress.step("Checking that no plaintext is left (`openclaw secrets audit`)")
     after = survey(gateway, with_fingerprints=False)
     store.put(PLAINTEXT_COUNT_KEY, after.audit.plaintext_count if after.audit else 0)
     backups, residue = find_residue(gateway.runner.state_dir, values)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from core.progress import SILENT, ProgressSink
+
 
 class PlaceKind(str, Enum):
     """Where a request came from; only private kinds may carry a secret."""
@@ -73,8 +75,10 @@ class Place:
 
 @dataclass(frozen=True)
 class Request:
-    """One command line such as `status ops --all`, without the `/openclaw` prefix."""
+    """One command line such as `status ops --all`, without the `/openclaw` prefix. `progress` is
+    where handlers report their steps while they work (see core.progress); silent by default."""
 
     user: User
     place: Place
     text: str
+    progress: ProgressSink = field(default=SILENT, compare=False, repr=False)

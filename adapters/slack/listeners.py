@@ -4,7 +4,8 @@ Every listener acknowledges first and only then calls core: Slack drops a reques
 acknowledged within 3 s, and one gateway CLI call alone takes 2–9 s. Listeners run in the thread
 that received the request (`process_before_response`; in HTTP mode the server has usually answered
 already, see http_server.py) and hand the slow part to this adapter's small pool. Whatever fails
-after the ack still reaches the user as a clear error reply.
+after the ack still reaches the user as a clear error reply, and work still running after 0.7 s
+shows its steps in a message the answer then replaces (adapters/slack/progress.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import logging
 import re
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from threading import Lock
 from typing import Any, Callable
 
@@ -24,8 +26,10 @@ from slack_sdk.webhook import WebhookClient
 from adapters.slack import render
 from adapters.slack.identity import Directory
 from adapters.slack.logs import library_logger
+from adapters.slack.progress import PROGRESS_USES, DmProgress, working_message
 from core.chatops import ChatOps
 from core.credentials import Kind
+from core.progress import Progress
 from core.replies import Reply, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
@@ -117,9 +121,11 @@ class SlackAdapter:
     def _run_command(self, body: dict[str, Any]) -> None:
         user = self._user(body["user_id"], body.get("user_name", ""))
         respond = Responder(self, body.get("response_url", ""), body["user_id"])
+        progress = Progress(respond.show)
         try:
             place = self._place_of_command(body["user_id"], body.get("channel_id", ""))
-            reply = self.chatops.handle(Request(user, place, body.get("text", "")))
+            request = Request(user, place, body.get("text", ""), progress=progress)
+            reply = progress.run(lambda: self.chatops.handle(request))
             respond(reply)
             if reply.direct is not None:
                 self.post_dm(reply.direct_user or user.id, reply.direct)
@@ -191,7 +197,10 @@ class SlackAdapter:
     def _store_secret(self, request: Request, session_id: str, text: str) -> None:
         user_id = request.user.id
         try:
-            self.post_dm(user_id, self.chatops.submit_secret(request, session_id, text))
+            working = DmProgress(self.client, self.dm_channel(user_id))
+            progress = Progress(working.show)
+            request = replace(request, progress=progress)
+            working.post(progress.run(lambda: self.chatops.submit_secret(request, session_id, text)))
         except Exception as exc:  # noqa: BLE001
             self._fail(exc, lambda r: self.post_dm(user_id, r))
 
@@ -214,10 +223,14 @@ class SlackAdapter:
             return
         private = event.get("channel_type") == "im"  # a group DM ("mpim") is shared: treated as a channel
         place = Place(PlaceKind.DM if private else PlaceKind.CHANNEL, channel)
-        deliver: Callable[[Reply], None] = (
-            (lambda r: self.post(channel, r)) if private else (lambda r: self.post_ephemeral(channel, user_id, r)))
-        self._inspect(lambda: self.chatops.inspect_message(Request(self._user(user_id), place, event.get("text", ""))),
-                      deliver)
+        if not private:  # only a burned credential is answered there, at once
+            self._inspect(lambda: self.chatops.inspect_message(Request(self._user(user_id), place, event.get("text", ""))),
+                          lambda r: self.post_ephemeral(channel, user_id, r))
+            return
+        working = DmProgress(self.client, channel)  # a paste or a command: seconds of gateway calls
+        progress = Progress(working.show)
+        request = Request(self._user(user_id), place, event.get("text", ""), progress=progress)
+        self._inspect(lambda: progress.run(lambda: self.chatops.inspect_message(request)), working.post)
 
     def _run_edit(self, event: dict[str, Any]) -> None:
         """Slack sends an edit as `message_changed` with the new and the previous message; a
@@ -273,14 +286,17 @@ class SlackAdapter:
 
 class Responder:
     """Replies to one command or button: through its response_url while Slack still takes posts
-    there, else in the user's DM with the bot.
+    there, else in the user's DM with the bot. Slow work shows a working message there first
+    (`show`), which the reply then takes the place of.
 
     A response_url works in channels the bot is not a member of, but Slack takes at most 5 posts
     on it within 30 minutes. A long reply (a status of a large fleet renders as several messages)
     must neither run out of uses half-way nor leave none for the error reply that may follow. So
     one use is always kept back for that error (`last_word`); a reply that needs more posts than
     the rest goes whole to the DM, and the response_url says where it went; and a post the URL
-    refuses (expired, used up) is sent to the DM with everything after it.
+    refuses (expired, used up) is sent to the DM with everything after it. Progress takes at most
+    `PROGRESS_USES` posts, and only while three are left: for the delete an
+    in-channel reply needs first, one post of the reply and the error's.
     """
 
     def __init__(self, adapter: SlackAdapter, response_url: str, user_id: str):
@@ -288,6 +304,20 @@ class Responder:
         self.user_id = user_id
         self.hook = WebhookClient(response_url, retry_handlers=retry_handlers(), logger=adapter.wire_logger)
         self.left = RESPONSE_URL_USES if response_url else 0
+        self.progress_left = PROGRESS_USES
+        self.working = False  # the response_url's message is now a working message
+
+    def show(self, text: str) -> None:
+        """A progress display: an ephemeral working message, then that message replaced."""
+        if self.progress_left <= 0 or self.left <= 3:
+            return  # the later steps are not shown: the reply needs the remaining posts
+        self.progress_left -= 1
+        self.left -= 1
+        result = self.hook.send(response_type="ephemeral", replace_original=self.working,
+                                **working_message(text))
+        if result.status_code != 200:
+            raise DeliveryFailed(f"response_url answered HTTP {result.status_code}")
+        self.working = True
 
     def __call__(self, reply: Reply) -> None:
         self._deliver(reply, reserve=1)
@@ -298,7 +328,7 @@ class Responder:
 
     def _deliver(self, reply: Reply, reserve: int) -> None:
         messages = render.messages(reply)
-        room = self.left - reserve
+        room = self.left - reserve - self._clearing(reply.visibility)
         if len(messages) > room:
             if room >= 1:
                 pointer = moved_to_dm(reply, len(messages))
@@ -308,12 +338,24 @@ class Responder:
         if pending := self._send(reply.visibility, messages):
             self.adapter.post_messages(self.adapter.dm_channel(self.user_id), pending)
 
+    def _clearing(self, visibility: Visibility) -> int:
+        """Posts needed before a reply can take the working message's place: an ephemeral message
+        never becomes public, so an in-channel reply deletes it first; a private one replaces it."""
+        return 1 if self.working and visibility is Visibility.IN_CHANNEL else 0
+
     def _send(self, visibility: Visibility, messages: list[render.Message]) -> list[render.Message]:
-        """Post `messages` to the response_url; returns those it did not take."""
+        """Post `messages` to the response_url, in place of a working message; returns those it
+        did not take."""
         response_type = "in_channel" if visibility is Visibility.IN_CHANNEL else "ephemeral"
+        replacing, self.working = self.working, False
+        if replacing and visibility is Visibility.IN_CHANNEL:
+            self.left -= 1
+            replacing = False
+            if self.hook.send(delete_original=True).status_code != 200:
+                log.warning("response_url did not delete the working message")
         for n, message in enumerate(messages):
             self.left -= 1
-            result = self.hook.send(response_type=response_type, replace_original=False, **message)
+            result = self.hook.send(response_type=response_type, replace_original=replacing and n == 0, **message)
             if result.status_code != 200:
                 log.warning("response_url answered HTTP %s; the rest of the reply goes to the DM", result.status_code)
                 self.left = 0

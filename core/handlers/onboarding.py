@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from core.access import Role
@@ -152,7 +153,7 @@ def act_start(ops: "ChatOps", request: Request, value: str) -> Reply:
         verb = parse(value).verb.name
     except GrammarError:
         verb = ""
-    return ops.handle(Request(request.user, request.place, value)) if verb in ("onboard", "paste-token") \
+    return ops.handle(replace(request, text=value)) if verb in ("onboard", "paste-token") \
         else Reply.error("Unknown action", "That button does not start onboarding.")
 
 
@@ -206,8 +207,10 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
     kind = credential.kind
     action = session.options.get("purpose") or "onboard"
     profile_id = session.profile_id or DEFAULT_PROFILE[kind]
+    request.progress.step("Received — encrypting and handing it to the gateway")
     probe_note = ""
     if ops.prober is not None:
+        request.progress.step("Checking it with Anthropic (no tokens spent)")
         result = ops.prober.probe(credential)
         if result.outcome == "rejected" or (result.outcome == "unverified" and not ops.options.store_unverified):
             ops.store.audit(request.user.key, action, "rejected", agent=session.agent, profile_id=profile_id,
@@ -217,7 +220,7 @@ def submit_secret(ops: "ChatOps", request: Request, session_id: str | None, text
         probe_note = result.detail
     try:
         written = ops.writer.write(session.agent, profile_id, credential, actor=request.user.key,
-                                   expires_in=session.options.get("expires_in"))
+                                   expires_in=session.options.get("expires_in"), progress=request.progress)
     except CredentialWriteFailed as exc:
         ops.store.audit(request.user.key, action, "failed", agent=session.agent, profile_id=profile_id,
                         fingerprint=credential.fingerprint, detail=str(exc)[:300])

@@ -30,6 +30,7 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
         agent = ops.gateway.require_agent(agent)
     if command.flag("yes"):
         return _run(ops, request, agent, expected=None)
+    request.progress.step("Looking for plaintext credentials (`openclaw secrets audit`)")
     found = survey(ops.gateway, agent)
     if found.audit is not None and agent is None:
         ops.store.put(PLAINTEXT_COUNT_KEY, found.audit.plaintext_count)
@@ -61,7 +62,8 @@ def act_confirm(ops: "ChatOps", request: Request, value: str) -> Reply:
 
 def _run(ops: "ChatOps", request: Request, agent: str | None, expected: list[str] | None) -> Reply:
     try:
-        outcome = migrate(ops.gateway, ops.vault, ops.store, actor=request.user.key, agent=agent, expected=expected)
+        outcome = migrate(ops.gateway, ops.vault, ops.store, actor=request.user.key, agent=agent, expected=expected,
+                          progress=request.progress)
     except MigrationFailed as exc:
         ops.store.audit(request.user.key, "secure", "failed", agent=agent or "", detail=str(exc)[:300])
         return Reply.error("Nothing was moved", str(exc), hint="Fix the cause and run `secure` again.", code="gateway")

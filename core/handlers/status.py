@@ -52,7 +52,7 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
                            code="denied")
     agents = [ops.gateway.require_agent(agent)] if agent else ops.gateway.agents()
     wait = ops.fresh_reads.wait_s() if fresh else 0.0
-    results = ops.gateway.statuses(agents, fresh=fresh and not wait)
+    results = _statuses(ops, request, agents, fresh=fresh and not wait)
     reply = render(ops, results, show_all=bool(command.flag("all")) or bool(agent))
     if wait:
         reply.context += (f" · --fresh is limited to one read every {humanize(ops.fresh_reads.interval_s)}:"
@@ -63,7 +63,15 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
 
 
 def act_all(ops: "ChatOps", request: Request, value: str) -> Reply:
-    return render(ops, ops.gateway.statuses(), show_all=True)
+    return render(ops, _statuses(ops, request, ops.gateway.agents()), show_all=True)
+
+
+def _statuses(ops: "ChatOps", request: Request, agents: list[str], *,
+              fresh: bool = False) -> dict[str, AgentStatus | GatewayError]:
+    """The snapshots, saying so when they must come from the CLI (seconds per agent)."""
+    if fresh or any(ops.gateway.cached(a) is None for a in agents):
+        request.progress.step(f"Asking the gateway for the status of {len(agents)} agent(s)")
+    return ops.gateway.statuses(agents, fresh=fresh)
 
 
 def profile_state(snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, str]:
