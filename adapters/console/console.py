@@ -4,15 +4,21 @@ Interactive (stdin is a terminal): a prompt, and secrets are read without echo. 
 a pipe): when a reply asks for a secret or a choice, the next stdin line is the answer. Replies go
 to stdout as text, or with `--json` as one `Reply` document per line so scripts assert on structure.
 The console user is the gateway host's operator and holds the admin role.
+
+On a terminal, work still running after 0.7 s shows its current step on one status line, rewritten
+in place (`\r`) and cleared before the answer; scripts and `--json` get nothing but the answers.
 """
 from __future__ import annotations
 
 import getpass
 import json
+import shutil
 import sys
+from dataclasses import replace
 from typing import IO, Callable
 
 from core.chatops import ChatOps
+from core.progress import Progress
 from core.replies import Reply
 from core.requests import Place, PlaceKind, Request, User
 
@@ -34,6 +40,18 @@ class Console:
     def request(self, text: str) -> Request:
         return Request(self.user, self.place, text)
 
+    def working(self, run: Callable[[Request], Reply], text: str = "") -> Reply:
+        """`run(request)`, with a status line while it is slow when a person is watching."""
+        if self.json_mode or not self.interactive:
+            return run(self.request(text))
+        line = StatusLine(self.stdout)
+        progress = Progress(line.show)
+        request = replace(self.request(text), progress=progress)
+        try:
+            return progress.run(lambda: run(request))
+        finally:
+            line.clear()
+
     def emit(self, reply: Reply) -> None:
         if self.json_mode:
             self.stdout.write(json.dumps(reply.to_dict(), ensure_ascii=False) + "\n")
@@ -51,7 +69,7 @@ class Console:
         return None if line == "" else line.rstrip("\n")
 
     def run_line(self, line: str) -> None:
-        reply = self.chatops.handle(self.request(line))
+        reply = self.working(self.chatops.handle, line)
         while True:
             if reply.code == "parse":
                 self.parse_failures += 1
@@ -64,7 +82,7 @@ class Console:
                 answer = self.read_secret(f"{prompt.label} (input hidden): ") if self.interactive else self._read_line("")
                 if answer is None:
                     return
-                reply = self.chatops.submit_secret(self.request(""), prompt.session_id, answer)
+                reply = self.working(lambda r: self.chatops.submit_secret(r, prompt.session_id, answer))
                 if reply.failed and reply.code == "rejected":
                     self.emit(reply)  # scripted runs do not loop on a bad paste
                     return
@@ -86,3 +104,25 @@ class Console:
             if line in ("exit", "quit"):
                 return 2 if self.parse_failures else 0
             self.run_line(line)
+
+
+class StatusLine:
+    """One terminal line showing the current step, rewritten in place and erased when done."""
+
+    CLEAR = "\r\x1b[K"  # back to column 0, erase to the end of the line
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.used = False
+
+    def show(self, text: str) -> None:
+        width = shutil.get_terminal_size().columns - 1
+        last = text.splitlines()[-1]
+        self.out.write(self.CLEAR + (last if len(last) <= width else last[: width - 1] + "…"))
+        self.out.flush()
+        self.used = True
+
+    def clear(self) -> None:
+        if self.used:
+            self.out.write(self.CLEAR)
+            self.out.flush()

@@ -3,13 +3,16 @@
 Every gateway call (2–9 s of `openclaw` CLI) runs in a worker thread after the interaction was
 deferred, because Discord drops an interaction that is not answered within 3 s. The only things
 done before the first response are cheap: parsing, reading openclaw.json, opening a session.
+Work still running after 0.7 s shows its steps in the deferred reply (or, for a DM, in a message of
+the bot's), edited in place as it moves on and then by the answer (core.progress).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any, Awaitable, Callable
 
 import discord
 from discord import app_commands
@@ -24,6 +27,7 @@ from bot.app import Components
 from core.gateway.runner import GatewayError
 from core.grammar import Verb
 from core.handlers.onboarding import DM_ACTION, describe_target
+from core.progress import Progress
 from core.replies import Action, Reply, Severity, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
@@ -58,6 +62,7 @@ def place_of(channel_id: int | None, in_guild: bool) -> Place:
     return Place(PlaceKind.CHANNEL if in_guild else PlaceKind.DM, str(channel_id or ""))
 
 
+PROGRESS_WAIT_S = 30.0  # one progress edit; a stuck one must not hold the answer forever
 UNCLAIMED_AFTER_S = 1.5  # Discord invalidates an interaction not answered within 3 s
 # A DM from outside the served guilds is refused without a REST lookup for this long after the last
 # one, so a stranger's flood of DMs costs one member lookup a minute.
@@ -96,7 +101,8 @@ class SecretModal(discord.ui.Modal):
         # The write (vault, secrets plan, gateway check) takes ~10 s: defer first, privately.
         await interaction.response.defer(ephemeral=True, thinking=True)
         request = Request(user_of(interaction.user), Place(PlaceKind.MODAL, str(interaction.channel_id or "")), "")
-        reply = await self.bot.call(self.bot.chatops.submit_secret, request, self.session_id, self.secret.value)
+        reply = await self.bot.work(self.bot.chatops.submit_secret, request, self.session_id, self.secret.value,
+                                    show=self.bot.shown_in(interaction))
         if reply.failed and reply.code == "rejected":  # the session is still open: offer another try
             reply.actions.append(Action(PASTE, "Paste again", self.session_id, "primary"))
         await self.bot.deliver(interaction, reply, ephemeral=True)
@@ -144,6 +150,24 @@ class ChatOpsClient(discord.Client):
         except Exception:  # noqa: BLE001 - the user must get an answer; the log keeps the detail
             log.exception("core call %s failed", getattr(fn, "__name__", fn))
             return Reply.error("Something went wrong", "The bot log has the details.", code="internal")
+
+    async def work(self, fn: Callable[..., Reply], request: Request, *args: Any,
+                   show: Callable[[str], Awaitable[Any]]) -> Reply:
+        """`fn(request, *args)` off the event loop, its steps shown through `show` once it is slow;
+        returns when no step will be shown any more, so the answer replaces the last one."""
+        loop = asyncio.get_running_loop()
+
+        def display(text: str) -> None:  # on core's progress thread: wait for Discord's answer
+            asyncio.run_coroutine_threadsafe(show(render._cut(text, 2000)), loop).result(PROGRESS_WAIT_S)
+
+        progress = Progress(display)
+        request = replace(request, progress=progress)
+        return await self.call(progress.run, lambda: fn(request, *args))
+
+    @staticmethod
+    def shown_in(interaction: discord.Interaction) -> Callable[[str], Awaitable[Any]]:
+        """Progress in a deferred interaction: its "thinking…" response, edited."""
+        return lambda text: interaction.edit_original_response(content=text)
 
     async def deliver(self, interaction: discord.Interaction, reply: Reply, *, ephemeral: bool) -> None:
         """Finish a deferred interaction: the first page edits the original response (ending the
@@ -235,7 +259,7 @@ class ChatOpsClient(discord.Client):
         # Public only for verbs that offer --private and were not asked for it (status).
         ephemeral = not any(f.name == "private" for f in verb.flags) or bool(values.get("private"))
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        reply = await self.call(self.chatops.handle, self.request(interaction, text))
+        reply = await self.work(self.chatops.handle, self.request(interaction, text), show=self.shown_in(interaction))
         await self.deliver(interaction, reply, ephemeral=ephemeral)
 
     async def start_intake(self, interaction: discord.Interaction, text: str) -> None:
@@ -274,7 +298,8 @@ class ChatOpsClient(discord.Client):
                                                     **self._view_kw(reply))
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            reply = await self.call(self.chatops.act, self.request(interaction, ""), action, value)
+            reply = await self.work(self.chatops.act, self.request(interaction, ""), action, value,
+                                    show=self.shown_in(interaction))
             await self.deliver(interaction, reply, ephemeral=True)
 
     async def move_to_dm(self, interaction: discord.Interaction, session_id: str) -> None:
@@ -333,10 +358,23 @@ class ChatOpsClient(discord.Client):
             await message.channel.send(OUTSIDER_REFUSAL)
             return
         request = Request(user_of(message.author, roles), place_of(message.channel.id, False), message.content)
-        reply = await self.call(self.chatops.inspect_message, request)
+        working: list[discord.Message] = []  # the bot's progress message, once shown
+
+        async def show(text: str) -> None:
+            if working:
+                await working[0].edit(content=text)
+            else:
+                working.append(await message.channel.send(content=text))
+
+        reply = await self.work(self.chatops.inspect_message, request, show=show)
         if reply is None:
+            if working:
+                await working[0].delete()
             return
-        for embeds in render.pages(reply):
+        pages = render.pages(reply)
+        if working:  # the working message becomes the answer's first page
+            await working[0].edit(content=render.content(reply), embeds=pages.pop(0))
+        for embeds in pages:
             await message.channel.send(content=render.content(reply), embeds=embeds)
 
     def served_guilds(self) -> list[discord.Guild]:

@@ -19,6 +19,7 @@ from discord.http import Route
 
 from adapters.discord.client import ChatOpsClient
 from adapters.discord.config import DiscordConfig
+from core.progress import CURRENT
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import FakeDiscord, Captured
 from tests.harness import BotHarness, copy_home, make_bot
@@ -46,11 +47,26 @@ class DiscordRig:
 
     @staticmethod
     def original_edit(payload: dict) -> Callable[[Captured], bool]:
-        return lambda r: r.method == "PATCH" and payload["token"] in r.path and r.path.endswith("@original")
+        """The edit of the deferred response that carries the answer (progress edits come first)."""
+        return lambda r: edits_original(payload, r) and not is_progress(r)
+
+    @staticmethod
+    def progress_edit(payload: dict) -> Callable[[Captured], bool]:
+        return lambda r: edits_original(payload, r) and is_progress(r)
 
     @staticmethod
     def callback(payload: dict) -> Callable[[Captured], bool]:
         return lambda r: r.path == f"/interactions/{payload['id']}/{payload['token']}/callback"
+
+
+def edits_original(payload: dict, r: Captured) -> bool:
+    return r.method == "PATCH" and payload["token"] in r.path and r.path.endswith("@original")
+
+
+def is_progress(r: Captured) -> bool:
+    """A progress display: the steps as text (⏳ marks the current one), no embeds."""
+    body = r.json or {}
+    return not body.get("embeds") and CURRENT in (body.get("content") or "")
 
 
 def wrap_openclaw(real: str, where: Path) -> tuple[str, Path]:

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import pytest
 
 from adapters.slack.app import SlackBot, create
+from adapters.slack.progress import BLOCK_ID as PROGRESS_BLOCK
 from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack, post, sign
 from tests.harness import BotHarness, copy_home, make_bot
 
@@ -96,6 +97,10 @@ class SlackRig:
         self.fake.wait_for(lambda f: len(self.replies_at(response_url)) >= count)
         return self.replies_at(response_url)
 
+    def answers(self, response_url: str) -> list[dict[str, Any]]:
+        """The answer messages the requester sees once the working message (if any) gave way."""
+        return self.fake.wait_for(lambda f: [m for m in visible(self.replies_at(response_url)) if not is_progress(m)])
+
 
 def make_rig(oc_bin: str, prepared_home: Path, tmp_path: Path, fake: FakeSlack, **env: str) -> tuple[BotHarness, SlackBot]:
     home = copy_home(prepared_home, tmp_path / "home")
@@ -130,6 +135,24 @@ def rig(oc_bin: str, prepared_home: Path, tmp_path: Path, fake_slack: FakeSlack)
     """HTTP mode with one admin; tests that need other settings build their own with `make_rig`."""
     with serving(*make_rig(oc_bin, prepared_home, tmp_path, fake_slack), fake_slack) as rig:
         yield rig
+
+
+def is_progress(message: dict[str, Any]) -> bool:
+    return any(b.get("block_id") == PROGRESS_BLOCK for b in message.get("blocks") or [])
+
+
+def visible(sends: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the requester sees from one response_url, applied the way Slack applies it: a
+    `replace_original` takes the place of the message before it, `delete_original` removes it."""
+    shown: list[dict[str, Any]] = []
+    for send in sends:
+        if send.get("delete_original"):
+            shown.pop()
+        elif send.get("replace_original"):
+            shown[-1] = send
+        else:
+            shown.append(send)
+    return shown
 
 
 def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -46,8 +46,10 @@ def test_setup_token_onboarding_from_a_channel(rig: SlackRig, caplog) -> None:
     status, answer = rig.submit_modal(view, SETUP_TOKEN[:40] + "\n" + SETUP_TOKEN[40:])  # a wrapped paste
     assert status == 200 and answer["response_action"] == "update"
 
-    done = fake.wait_for(lambda f: [c for c in posts_to(f) if "stored for agent main" in block_text(c.params["blocks"])])
-    confirmation = block_text(done[0].params["blocks"])
+    # the DM's working message ("Received — …") is edited into the confirmation
+    done = fake.wait_for(lambda f: [m for m in f.messages.values()
+                                    if m.channel == "DADMIN" and "stored for agent main" in block_text(m.blocks)])
+    confirmation = block_text(done[0].blocks)
     assert fingerprint(SETUP_TOKEN) in confirmation
     assert "Gateway check" in confirmation
 

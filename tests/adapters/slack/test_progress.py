@@ -5,41 +5,16 @@ progress display (after 0.7 s) always comes before the answer.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from adapters.slack.progress import BLOCK_ID
-from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, posts_to
+from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, is_progress, posts_to, visible
 
 SETUP_TOKEN = "sk-ant-oat01-" + "pRoGrEsS9" * 10 + "_tail"
-
-
-def is_progress(message: dict[str, Any]) -> bool:
-    return any(b.get("block_id") == BLOCK_ID for b in message.get("blocks") or [])
-
-
-def visible(sends: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the requester sees from one response_url, applied the way Slack applies it: a
-    `replace_original` takes the place of the message before it, `delete_original` removes it."""
-    shown: list[dict[str, Any]] = []
-    for send in sends:
-        if send.get("delete_original"):
-            shown.pop()
-        elif send.get("replace_original"):
-            shown[-1] = send
-        else:
-            shown.append(send)
-    return shown
-
-
-def answered(rig: SlackRig, response_url: str) -> list[dict[str, Any]]:
-    return rig.fake.wait_for(lambda f: [m for m in visible(rig.replies_at(response_url)) if not is_progress(m)])
 
 
 def test_fresh_status_shows_progress_then_the_answer_takes_its_place(rig: SlackRig) -> None:
     status, body, response_url = rig.command("status --fresh")
     assert status == 200 and body == b""
 
-    answered(rig, response_url)
+    rig.answers(response_url)
     sends = rig.replies_at(response_url)
     working = sends[0]
     assert is_progress(working) and working["response_type"] == "ephemeral"
@@ -53,7 +28,7 @@ def test_fresh_status_shows_progress_then_the_answer_takes_its_place(rig: SlackR
 def test_a_private_answer_replaces_the_working_message(rig: SlackRig) -> None:
     _, _, response_url = rig.command("status main --fresh --private")
 
-    answered(rig, response_url)
+    rig.answers(response_url)
     sends = rig.replies_at(response_url)
     assert is_progress(sends[0])
     assert sends[-1]["replace_original"] is True and sends[-1]["response_type"] == "ephemeral"

@@ -44,7 +44,7 @@ def test_status_command_renders_every_profile(rig: SlackRig) -> None:
     status, body, response_url = rig.command("status")
 
     assert status == 200 and body == b""  # acked before the gateway was asked
-    (reply,) = rig.wait_reply(response_url)
+    (reply,) = rig.answers(response_url)
     assert reply["response_type"] == "in_channel"
     blocks = reply["blocks"]
     assert blocks[0]["type"] == "header"
@@ -59,7 +59,7 @@ def test_status_command_renders_every_profile(rig: SlackRig) -> None:
 
 def test_private_flag_keeps_status_ephemeral(rig: SlackRig) -> None:
     _, _, response_url = rig.command("status main --private")
-    (reply,) = rig.wait_reply(response_url)
+    (reply,) = rig.answers(response_url)
     assert reply["response_type"] == "ephemeral"
 
 
