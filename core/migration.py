@@ -199,6 +199,7 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
             raise MigrationFailed("`openclaw doctor --fix` left the retired `env` shape in openclaw.json; nothing was moved.")
         warnings.append("`openclaw doctor --fix` rewrote the retired `env: { KEY }` shape to `env.vars` (it may also "
                         "apply its other recommended repairs).")
+    progress.step(f"Reading {len(current.movable)} plaintext credential(s)")
     items, skipped = _read_items(gateway, current)
     if not items:
         return _finish(gateway, store, [], skipped, before, warnings, [], progress)
@@ -247,12 +248,11 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
                             "store); the vault record keeps it.")
     moved: list[tuple[Finding, str]] = []
     unset_total, unset_done = sum(i.finding.code == "ENV_PLAINTEXT" for i in items), 0
-    if unset_total:
-        progress.step(f"Removing plaintext from openclaw.json: 0 / {unset_total}")
     for item in items:
         if item.finding.code == "ENV_PLAINTEXT":
             unset_done += 1
-            progress.update(f"Removing plaintext from openclaw.json: {unset_done} / {unset_total}")
+            (progress.update if unset_done > 1 else progress.step)(
+                f"Removing plaintext from openclaw.json: {unset_done} / {unset_total}")
             if not _unset(gateway, item.finding.path, warnings):
                 continue
         moved.append((item.finding, item.fingerprint))

@@ -29,7 +29,7 @@ from adapters.slack.logs import library_logger
 from adapters.slack.progress import PROGRESS_USES, DmProgress, working_message
 from core.chatops import ChatOps
 from core.credentials import Kind
-from core.progress import Progress
+from core.progress import SILENT, Progress
 from core.replies import Reply, Visibility
 from core.requests import Place, PlaceKind, Request, User
 
@@ -151,11 +151,19 @@ class SlackAdapter:
 
     def _run_button(self, body: dict[str, Any], core_action: str, value: str) -> None:
         user = self._user(body["user"]["id"], body["user"].get("username", ""))
-        respond = Responder(self, body.get("response_url", ""), body["user"]["id"])
+        ephemeral_source = bool((body.get("container") or {}).get("is_ephemeral"))
+        respond = Responder(self, body.get("response_url", ""), body["user"]["id"], replaces_source=ephemeral_source)
+        # Only a button in the requester's own ephemeral message may give way to progress; one in a
+        # shared message (an alert, a public status) must stay as the channel sees it.
+        progress = Progress(respond.show) if ephemeral_source else None
         try:
             channel = (body.get("channel") or {}).get("id", "")
             place = self._place_of_command(user.id, channel)
-            reply = self.chatops.act(Request(user, place, ""), core_action, value)
+            request = Request(user, place, "", progress=progress or SILENT)
+
+            def act() -> Reply:
+                return self.chatops.act(request, core_action, value)
+            reply = progress.run(act) if progress else act()
             respond(reply)
             if reply.direct is not None:
                 self.post_dm(reply.direct_user or user.id, reply.direct)
@@ -299,12 +307,15 @@ class Responder:
     in-channel reply needs first, one post of the reply and the error's.
     """
 
-    def __init__(self, adapter: SlackAdapter, response_url: str, user_id: str):
+    def __init__(self, adapter: SlackAdapter, response_url: str, user_id: str, *, replaces_source: bool = False):
         self.adapter = adapter
         self.user_id = user_id
         self.hook = WebhookClient(response_url, retry_handlers=retry_handlers(), logger=adapter.wire_logger)
         self.left = RESPONSE_URL_USES if response_url else 0
         self.progress_left = PROGRESS_USES
+        # A button's response_url replaces the message the button is in: when that is the
+        # presser's own ephemeral answer (`secure`'s listing), it gives way to the working message.
+        self.replaces_source = replaces_source
         self.working = False  # the response_url's message is now a working message
 
     def show(self, text: str) -> None:
@@ -313,7 +324,7 @@ class Responder:
             return  # the later steps are not shown: the reply needs the remaining posts
         self.progress_left -= 1
         self.left -= 1
-        result = self.hook.send(response_type="ephemeral", replace_original=self.working,
+        result = self.hook.send(response_type="ephemeral", replace_original=self.working or self.replaces_source,
                                 **working_message(text))
         if result.status_code != 200:
             raise DeliveryFailed(f"response_url answered HTTP {result.status_code}")

@@ -5,6 +5,9 @@
   them and the answer the rest: an ephemeral answer replaces the working message
   (`replace_original`); an in-channel one cannot (an ephemeral message never becomes public), so
   the working message is deleted (`delete_original`) and the answer posted.
+- A button in an ephemeral message (the admin's own answer, e.g. `secure`'s confirmation) shows it
+  in place of that message: a response_url's `replace_original` replaces the message the button
+  was in, and that message was only ever the requester's.
 - A DM (a paste, a modal submission, a typed command) shows it as a bot message updated with
   `chat.update`, and the answer's first page is that message's last update.
 """

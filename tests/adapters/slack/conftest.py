@@ -50,11 +50,14 @@ class SlackRig:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.send(body, "application/x-www-form-urlencoded")
 
-    def click(self, button: dict[str, Any], user: str = ADMIN, channel: str = "") -> tuple[int, bytes, str]:
+    def click(self, button: dict[str, Any], user: str = ADMIN, channel: str = "",
+              ephemeral: bool = False) -> tuple[int, bytes, str]:
+        """Press `button`; `ephemeral`: it sits in a message only the presser sees (a command's answer)."""
         response_url = self.fake.response_url("action")
         payload = {"type": "block_actions", "user": {"id": user, "username": user.lower()}, "team": {"id": "T1"},
                    "api_app_id": "A1", "trigger_id": "trig-click", "response_url": response_url,
-                   "channel": {"id": channel or "D" + user.lstrip("U")}, "container": {"type": "message"},
+                   "channel": {"id": channel or "D" + user.lstrip("U")},
+                   "container": {"type": "message", "is_ephemeral": ephemeral},
                    "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b",
                                 "value": button["value"], "action_ts": "1"}]}
         status, answer = self.interact(payload)

@@ -5,9 +5,10 @@ progress display (after 0.7 s) always comes before the answer.
 """
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, is_progress, posts_to, visible
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, SlackRig, block_text, buttons, is_progress, posts_to, visible
 
 SETUP_TOKEN = "sk-ant-oat01-" + "pRoGrEsS9" * 10 + "_tail"
+API_KEYS = {agent: f"sk-ant-api03-{agent}-" + "PlainProgress" * 7 for agent in ("main", "ops")}
 
 
 def test_fresh_status_shows_progress_then_the_answer_takes_its_place(rig: SlackRig) -> None:
@@ -57,3 +58,26 @@ def test_a_dm_paste_is_acknowledged_at_once_and_the_result_replaces_it(rig: Slac
     assert not [c for c in posts_to(fake) if "stored for agent main" in block_text(c.params.get("blocks"))]
     assert SETUP_TOKEN.encode() not in fake.all_bytes()
     assert rig.harness.leaks(SETUP_TOKEN) == []
+
+
+def test_secure_confirmed_by_button_shows_its_steps_in_place_of_the_listing(rig: SlackRig) -> None:
+    for agent, key in API_KEYS.items():  # plaintext in each agent's auth store, as OpenClaw writes it
+        assert rig.harness.oc("models", "auth", "paste-api-key", "--provider", "anthropic", "--agent", agent,
+                              "--profile-id", f"anthropic:{agent}", stdin=key + "\n").returncode == 0
+    _, _, listed_url = rig.command("secure --all")
+    (listing,) = rig.answers(listed_url)
+    assert listing["response_type"] == "ephemeral"
+    (confirm,) = [b for b in buttons(listing["blocks"]) if b["action_id"].startswith("secure.confirm/")]
+
+    _, _, action_url = rig.click(confirm, channel=CHANNEL, ephemeral=True)
+
+    def shown() -> list:  # the listing, as the presser sees it after each send to the action's url
+        return visible([{**listing, "replace_original": False}, *rig.replies_at(action_url)])
+    rig.fake.wait_for(lambda f: "Gateway secured" in block_text(shown()))
+    sends = rig.replies_at(action_url)
+    assert is_progress(sends[0]) and sends[0]["replace_original"] is True  # the listing gave way at once
+    assert len(sends) <= 5
+    (final,) = shown()
+    assert not is_progress(final) and "Gateway secured" in block_text(final["blocks"])
+    for key in API_KEYS.values():
+        assert key.encode() not in rig.fake.all_bytes()
