@@ -32,7 +32,7 @@ from core.credential_writer import record_id
 from core.credentials import CredentialRejected
 from core.handlers import onboarding
 from tests.adapters.discord.discord_harness import discord_bot, role_admin, running  # noqa: F401 (fixture)
-from tests.adapters.slack.conftest import ADMIN, block_text, buttons, make_rig, posts_to, serving
+from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_messages_with, make_rig, posts_to, serving
 from tests.fakes import discord_payloads as p
 from tests.fakes.slack import FakeSlack
 from tests.harness import make_bot
@@ -110,14 +110,14 @@ def test_no_slack_or_console_path_leaks_the_canary(oc_bin: str, prepared_home: P
         rig.command("paste-token ops")
         fake.wait_for(lambda f: posts_to(f))
         rig.message(secrets["SlackDm"], channel="DADMIN", channel_type="im", event_id="EvDm")
-        fake.wait_for(lambda f: [c for c in posts_to(f) if "stored for agent ops" in str(c.params)], timeout=120)
+        fake.wait_for(lambda f: dm_messages_with(f, "stored for agent ops"), timeout=120)
 
         view = open_slack_modal(rig, fake)
         status, answer = rig.submit_modal(view, secrets["InvalidModal"])
         assert status == 200 and answer["response_action"] == "errors"
         status, answer = rig.submit_modal(view, secrets["SlackModal"])
         assert status == 200 and answer["response_action"] == "update"
-        fake.wait_for(lambda f: [c for c in posts_to(f) if "stored for agent main" in str(c.params)], timeout=120)
+        fake.wait_for(lambda f: dm_messages_with(f, "stored for agent main"), timeout=120)
     down = make_bot(str(tmp_path / "gone" / "openclaw"), harness.home, tmp_path / "chatops")
     assert down.console("paste-token main", secrets["GatewayDown"])[-1]["failed"]
     down.parts.store.close()

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.slack.app import SlackBot, create
 from adapters.slack.progress import BLOCK_ID as PROGRESS_BLOCK
-from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack, post, sign
+from tests.fakes.slack import BOT_TOKEN, Call, FakeSlack, Message, post, sign
 from tests.harness import BotHarness, copy_home, make_bot
 
 SIGNING_SECRET = "fake-signing-secret"
@@ -165,6 +165,11 @@ def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def block_text(blocks: list[dict[str, Any]]) -> str:
     """Every visible string of a Block Kit message, for content assertions."""
     return json.dumps(blocks, ensure_ascii=False)
+
+
+def dm_messages_with(fake: FakeSlack, text: str) -> list[Message]:
+    """DM messages of the bot that now read `text`: a result is often a working message edited."""
+    return [m for m in list(fake.messages.values()) if m.channel.startswith("D") and text in block_text(m.blocks)]
 
 
 def posts_to(fake: FakeSlack, channel_prefix: str = "D") -> list[Call]:

@@ -5,7 +5,7 @@ import json
 
 from core.credential_writer import record_id
 from core.credentials import fingerprint
-from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, buttons, posts_to
+from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, buttons, dm_messages_with, posts_to
 
 SETUP_TOKEN = "sk-ant-oat01-" + "sEcReT7" * 12 + "_tail-bytes"
 
@@ -47,8 +47,7 @@ def test_setup_token_onboarding_from_a_channel(rig: SlackRig, caplog) -> None:
     assert status == 200 and answer["response_action"] == "update"
 
     # the DM's working message ("Received — …") is edited into the confirmation
-    done = fake.wait_for(lambda f: [m for m in f.messages.values()
-                                    if m.channel == "DADMIN" and "stored for agent main" in block_text(m.blocks)])
+    done = fake.wait_for(lambda f: dm_messages_with(f, "stored for agent main"))
     confirmation = block_text(done[0].blocks)
     assert fingerprint(SETUP_TOKEN) in confirmation
     assert "Gateway check" in confirmation

@@ -5,7 +5,8 @@ progress display (after 0.7 s) always comes before the answer.
 """
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, SlackRig, block_text, buttons, is_progress, posts_to, visible
+from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SlackRig, block_text, buttons, dm_messages_with, is_progress,
+                                           posts_to, visible)
 
 SETUP_TOKEN = "sk-ant-oat01-" + "pRoGrEsS9" * 10 + "_tail"
 API_KEYS = {agent: f"sk-ant-api03-{agent}-" + "PlainProgress" * 7 for agent in ("main", "ops")}
@@ -46,9 +47,7 @@ def test_a_dm_paste_is_acknowledged_at_once_and_the_result_replaces_it(rig: Slac
     status, _ = rig.message(SETUP_TOKEN, channel=dm, channel_type="im", event_id="EvPaste")
     assert status == 200
 
-    def done() -> list:
-        return [m for m in fake.messages.values() if m.channel == dm and "stored for agent main" in block_text(m.blocks)]
-    (message,) = fake.wait_for(lambda f: done())
+    (message,) = fake.wait_for(lambda f: dm_messages_with(f, "stored for agent main"))
     first = next(c for c in posts_to(fake) if is_progress(c.params))
     assert "Received — encrypting and handing it to the gateway" in block_text(first.params["blocks"])
     assert message.edits >= 1  # the working message itself became the result
