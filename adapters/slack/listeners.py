@@ -232,7 +232,8 @@ class SlackAdapter:
         private = event.get("channel_type") == "im"  # a group DM ("mpim") is shared: treated as a channel
         place = Place(PlaceKind.DM if private else PlaceKind.CHANNEL, channel)
         if not private:  # only a burned credential is answered there, at once
-            self._inspect(lambda: self.chatops.inspect_message(Request(self._user(user_id), place, event.get("text", ""))),
+            shared = Request(self._user(user_id), place, event.get("text", ""))
+            self._inspect(lambda: self.chatops.inspect_message(shared),
                           lambda r: self.post_ephemeral(channel, user_id, r))
             return
         working = DmProgress(self.client, channel)  # a paste or a command: seconds of gateway calls

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.discord.config import DiscordConfig
 from bot.settings import Settings, SettingsError
-from tests.adapters.discord.discord_harness import ADMIN_ID, admin
+from tests.adapters.discord.discord_harness import ADMIN_ID, admin, edits_original, is_progress
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import Captured, FakeDiscord
 from tests.harness import copy_home
@@ -30,7 +30,8 @@ def entry_point() -> list[str]:
 
 
 def edited(payload: dict):
-    return lambda r: r.method == "PATCH" and payload["token"] in r.path and r.path.endswith("@original")
+    """The edit that answers `payload` (progress edits of slow work come before it)."""
+    return lambda r: edits_original(payload, r) and not is_progress(r)
 
 
 async def before_exit(proc: asyncio.subprocess.Process, log: Path, waiting):

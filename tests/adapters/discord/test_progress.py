@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.adapters.discord.discord_harness import admin, discord_bot, is_progress, running, viewer  # noqa: F401
+from tests.adapters.discord.discord_harness import ADMIN_ID, admin, discord_bot, running  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 
 TOKEN = "sk-ant-oat01-" + "DiscordProgress_" * 6
@@ -16,7 +16,7 @@ TOKEN = "sk-ant-oat01-" + "DiscordProgress_" * 6
 def test_a_fresh_status_shows_its_step_in_the_deferred_reply_then_the_answer(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
-            payload = p.slash(viewer(), "status", fresh=True)
+            payload = p.slash(admin(), "status", fresh=True)  # --fresh needs an operator
             step = await rig.interact(payload, rig.progress_edit(payload))
             answer = await rig.fake.wait_for(rig.original_edit(payload))
             return rig, payload, step, answer
@@ -35,6 +35,7 @@ def test_a_dm_paste_shows_received_then_the_same_message_becomes_the_result(disc
 
     async def scenario():
         async with running(discord_bot) as rig:
+            rig.fake.members[(p.GUILD, ADMIN_ID)] = who  # DMs are answered for members of the served guild
             start = p.slash(who, "paste-token", agent="main")
             await rig.interact(start, rig.callback(start))  # the modal; the session is open
             rig.client._connection.parse_message_create(p.message(who, TOKEN, in_guild=False))
