@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 DELAY_S = 0.7  # fast answers show nothing; anything slower shows a step within a second
 INTERVAL_S = 1.0  # at most one display per second: chat edits are rate limited
 DONE, CURRENT = "✓", "⏳"
+WORKING = "Working…"  # shown when slow work has not named a step yet
 T = TypeVar("T")
 
 
@@ -57,18 +58,17 @@ class Progress:
     `show` gets every step so far, one per line: finished ones marked ✓, the current one ⏳.
     Adapters that show one line only (a terminal) take the last."""
 
-    def __init__(self, show: Callable[[str], None], *, delay_s: float = DELAY_S, interval_s: float = INTERVAL_S,
-                 first: str = "Working…") -> None:
+    def __init__(self, show: Callable[[str], None], *, delay_s: float = DELAY_S,
+                 interval_s: float = INTERVAL_S) -> None:
         self._show = show
         self.delay_s = delay_s
         self.interval_s = interval_s
-        self._lines = [first]
+        self._lines = [WORKING]
         self._first = True  # the placeholder line is replaced by the first real step
         self._version = 0
         self._done = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.shown = 0  # displays made; adapters replace their progress display when > 0
 
     # -- the sink ------------------------------------------------------------------------------
     def step(self, text: str) -> None:
@@ -88,10 +88,6 @@ class Progress:
             self._version += 1
             self._cond.notify_all()
 
-    def text(self) -> str:
-        with self._cond:
-            return render(self._lines)
-
     # -- running -------------------------------------------------------------------------------
     def run(self, work: Callable[[], T]) -> T:
         """`work()` with progress shown while it is slow; returns once nothing more will be shown."""
@@ -105,14 +101,13 @@ class Progress:
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
         self._thread.start()
 
-    def finish(self) -> bool:
-        """Stop showing; True when something was shown (the caller replaces it with the result)."""
+    def finish(self) -> None:
+        """Stop showing, once a display under way is done: the caller's answer comes after it."""
         with self._cond:
             self._done = True
             self._cond.notify_all()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
-        return self.shown > 0
 
     def _loop(self) -> None:
         shown_version = -1
@@ -126,7 +121,6 @@ class Progress:
                 text, shown_version = render(self._lines), self._version
             try:
                 self._show(text)
-                self.shown += 1
             except Exception:  # noqa: BLE001 - progress is best effort: the command goes on
                 log.warning("could not show progress", exc_info=True)
             wait = self.interval_s
