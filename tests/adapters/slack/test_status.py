@@ -9,7 +9,7 @@ from adapters.slack import render
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
 from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SIGNING_SECRET, SlackRig, block_text, posts_to,
-                                           serving)
+                                           serving, visible)
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.harness import make_bot
 
@@ -91,6 +91,7 @@ def test_a_status_too_long_for_one_response_url_arrives_whole(tmp_path: Path, fa
         seen = block_text([m.get("blocks") for m in replies]
                           + [c.params.get("blocks") for c in posts_to(fake_slack)])
     assert refused == []  # never more posts than the response_url takes
-    assert "in your DM with the bot" in block_text(replies[0]["blocks"])
+    (pointer,) = visible(replies)  # in place of the working message, when one was shown
+    assert "in your DM with the bot" in block_text(pointer["blocks"])
     missing = [a for a in FLEET if f"*Agent {a}*" not in seen]
     assert missing == [], f"{len(missing)} agent(s) never reached the user, first {missing[:3]}"
