@@ -68,8 +68,9 @@ def act_all(ops: "ChatOps", request: Request, value: str) -> Reply:
 
 def _statuses(ops: "ChatOps", request: Request, agents: list[str], *,
               fresh: bool = False) -> dict[str, AgentStatus | GatewayError]:
-    """The snapshots, saying so when they must come from the CLI (seconds per agent)."""
-    if fresh or any(ops.gateway.cached(a) is None for a in agents):
+    """The snapshots, saying so when they must come from the CLI (seconds per agent): the store
+    reader cannot serve them (an unknown release) and there is no current CLI snapshot."""
+    if any(ops.gateway.cached(a) is None for a in agents):
         request.progress.step(f"Asking the gateway for the status of {len(agents)} agent(s)")
     return ops.gateway.statuses(agents, fresh=fresh)
 

@@ -13,20 +13,19 @@ from tests.fakes import discord_payloads as p
 TOKEN = "sk-ant-oat01-" + "DiscordProgress_" * 6
 
 
-def test_a_fresh_status_shows_its_step_in_the_deferred_reply_then_the_answer(discord_bot):
+def test_a_slow_command_shows_its_step_in_the_deferred_reply_then_the_answer(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
-            payload = p.slash(admin(), "status", fresh=True)  # --fresh needs an operator
+            payload = p.slash(admin(), "secure", all=True)  # `openclaw secrets audit`: seconds
             step = await rig.interact(payload, rig.progress_edit(payload))
             answer = await rig.fake.wait_for(rig.original_edit(payload))
             return rig, payload, step, answer
 
     rig, payload, step, answer = asyncio.run(scenario())
-    assert "Asking the gateway for the status of 2 agent(s)" in step.json["content"]
+    assert "Looking for plaintext credentials" in step.json["content"]
     edits = rig.fake.find("PATCH", f"{payload['token']}/messages/@original")
     assert edits.index(step) < edits.index(answer) == len(edits) - 1  # the answer is the last edit
-    assert answer.json["content"] and "OpenClaw auth status" in answer.json["content"]
-    assert {e["title"] for e in answer.json["embeds"]} == {"Agent main", "Agent ops"}
+    assert "No plaintext credentials" in str(answer.json["embeds"]) and not answer.json.get("content")
 
 
 def test_a_dm_paste_shows_received_then_the_same_message_becomes_the_result(discord_bot):
