@@ -8,7 +8,8 @@ from pathlib import Path
 
 from core.credential_writer import record_id
 from core.credentials import classify, fingerprint
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, SlackRig, block_text, buttons, make_rig, posts_to, serving
+from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SlackRig, block_text, buttons, dm_messages_with, make_rig,
+                                           posts_to, serving)
 from tests.adapters.slack.test_alerts import alerts_here, publish, slack_notifier
 from tests.fakes.slack import FakeSlack
 
@@ -115,11 +116,10 @@ def test_an_operators_rotate_now_cannot_redirect_an_admins_paste(oc_bin: str, pr
         fake_slack.wait_for(lambda f: any(c.params.get("channel") == dm for c in f.accepted("chat.postMessage")))
 
         rig.message(OPS_TOKEN, user=ONBOARDER, channel=dm, channel_type="im", event_id="EvPaste")
-        done = fake_slack.wait_for(
-            lambda f: [c for c in posts_to(f) if fingerprint(OPS_TOKEN) in block_text(c.params["blocks"])], timeout=120)
+        done = fake_slack.wait_for(lambda f: dm_messages_with(f, fingerprint(OPS_TOKEN)), timeout=120)
         assert ops.vault.get(record_id("ops", "anthropic:ops")) == OPS_TOKEN
         assert ops.vault.get(record_id("main", "anthropic:default")) == TOKEN
-        assert "stored for agent ops, profile anthropic:ops" in block_text(done[0].params["blocks"])
+        assert "stored for agent ops, profile anthropic:ops" in block_text(done[0].blocks)
         (row,) = [r for r in ops.store.audit_rows() if r.fingerprint == fingerprint(OPS_TOKEN) and r.result == "stored"]
         assert (row.agent, row.profile_id, row.actor) == ("ops", "anthropic:ops", f"slack:{ONBOARDER}")
         assert OPS_TOKEN not in str([c.params for c in fake_slack.calls])
