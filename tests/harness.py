@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,14 @@ def make_bot(binary: str, home: Path, chatops_dir: Path, **overrides: str) -> Bo
     env.update(overrides)
     settings = Settings.load(env, env_file=Path("/nonexistent"))
     return BotHarness(home, binary, build(settings), env)
+
+
+def force_slow_path(state_dir: Path) -> None:
+    """Give the shared store an auth key this bot never saw, as a future OpenClaw release might:
+    the store reader refuses the layout and every status read goes to the CLI (the slow path)."""
+    with sqlite3.connect(state_dir / "state" / "openclaw.sqlite") as conn:
+        conn.execute("INSERT INTO config_machine_state (state_key, value_json, updated_at_ms) "
+                     "VALUES ('authProfiles.future', '{}', 1)")
 
 
 def copy_home(src: Path, dst: Path) -> Path:

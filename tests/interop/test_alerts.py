@@ -13,7 +13,7 @@ from bot.app import build
 from core.alerts.outbox import Destination
 from core.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
-from tests.harness import BotHarness
+from tests.harness import BotHarness, force_slow_path
 
 pytestmark = pytest.mark.interop
 
@@ -107,7 +107,9 @@ def test_billing_disables_both_profiles_exhausts_the_provider_and_the_gateway_go
     disabled = next(i for i in bot.parts.alerts.open_incidents() if i.kind == "disabled")
     assert disabled.detail["reason"] == "billing" and disabled.detail["until"] / 1000 - time.time() > 60
 
-    # The CLI disappears: after N consecutive failures the gateway itself is an incident.
+    # On a release the store reader does not know, looks go to the CLI; when it disappears, after N
+    # consecutive failures the gateway itself is an incident.
+    force_slow_path(bot.state_dir)
     bot.parts.gateway.runner.binary = "/nonexistent/openclaw"
     for _ in range(bot.parts.watcher.unreachable_after):
         bot.parts.watcher.tick(force=True)

@@ -71,7 +71,8 @@ def test_chat_tokens_never_reach_the_cli_and_a_dotenv_vault_key_reaches_the_reso
     assert settings.vault_key == VAULT_KEY and "OPENCLAW_CHATOPS_VAULT_KEY" not in os.environ
     bot = BotHarness(home, binary, build(settings), env)
     try:
-        replies = bot.console("onboard ops api-key", API_KEY, "status ops")
+        # `order ops` reads through the CLI without running the resolver (status reads the store).
+        replies = bot.console("onboard ops api-key", API_KEY, "order ops")
         stored = replies[-2]
         assert stored["title"] == "Anthropic API key stored for agent ops, profile anthropic:api", stored
         assert "Gateway check" in str(stored) and not stored["failed"]
@@ -80,7 +81,7 @@ def test_chat_tokens_never_reach_the_cli_and_a_dotenv_vault_key_reaches_the_reso
         bot.parts.store.close()
 
     seen = calls(log)
-    assert {c for c, _ in seen} >= {"models status", "secrets apply"}
+    assert {c for c, _ in seen} >= {"models auth", "secrets apply"}
     for command, names in seen:
         assert not names & set(CHAT_TOKENS), (command, names & set(CHAT_TOKENS))
         assert not {n for n in names if n.startswith("OPENCLAW_CHATOPS_") and n != "OPENCLAW_CHATOPS_VAULT_KEY"}, names

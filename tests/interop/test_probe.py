@@ -103,7 +103,7 @@ def test_intake_probe_stores_what_anthropic_accepts_and_refuses_the_rest(oc_bin:
         assert row.fingerprint == classify(bad).fingerprint
 
         stored = bot.console("onboard main api-key", good)[-1]
-        assert stored["title"] == "Anthropic API key stored for agent main", stored
+        assert stored["title"] == "Anthropic API key stored for agent main, profile anthropic:api", stored
         assert {"label": "Anthropic check", "value": "accepted by Anthropic"} in stored["sections"][0]["fields"]
         assert [v.record_id for v in bot.parts.vault.versions()] == ["anthropic/main/anthropic:api"]
         for key in (good, bad):

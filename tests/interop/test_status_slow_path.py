@@ -2,12 +2,11 @@
 not know sends status to `openclaw models status` and the reply says so in one line."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
 from core.credentials import classify
-from tests.harness import BotHarness
+from tests.harness import BotHarness, force_slow_path
 
 pytestmark = pytest.mark.interop
 
@@ -35,8 +34,7 @@ def test_write_is_confirmed_and_status_served_from_the_store_without_the_cli(bot
 
 def test_an_unknown_store_layout_falls_back_to_the_cli_and_says_why(bot: BotHarness):
     assert bot.chatops.writer.write("main", "anthropic:api", classify(API_KEY), actor="test").verified
-    with sqlite3.connect(bot.state_dir / "state" / "openclaw.sqlite") as conn:  # as a newer OpenClaw might
-        conn.execute("INSERT INTO config_machine_state (state_key, value_json, updated_at_ms) VALUES ('authProfiles.future', '{}', 1)")
+    force_slow_path(bot.state_dir)
     [reply] = bot.console("status main")
     assert "slow path (`openclaw models status`)" in reply["context"] and "authProfiles.future" in reply["context"]
     field = next(f for f in reply["sections"][0]["fields"] if f["label"] == "anthropic:api")

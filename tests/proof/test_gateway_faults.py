@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from adapters.console.notifier import ConsoleNotifier
 from core.alerts.outbox import Destination
 from core.credential_writer import record_id
-from tests.harness import BotHarness
+from tests.harness import BotHarness, force_slow_path
 
 pytestmark = pytest.mark.interop
 
@@ -43,14 +42,8 @@ def events(out: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def unknown_layout(bot: BotHarness) -> None:
-    """A shared auth key this bot never saw: the watcher's looks go to the CLI (the slow path)."""
-    with sqlite3.connect(bot.state_dir / "state" / "openclaw.sqlite") as conn:
-        conn.execute("INSERT INTO config_machine_state (state_key, value_json, updated_at_ms) VALUES ('authProfiles.future', '{}', 1)")
-
-
 def test_faults_open_one_incident_and_the_first_good_look_resolves_it(bot: BotHarness, tmp_path: Path):
-    unknown_layout(bot)
+    force_slow_path(bot.state_dir)  # the watcher's looks go to the CLI
     binary, mode = switchable(bot.binary, tmp_path)
     runner = bot.parts.gateway.runner
     usual_timeout = runner.timeout

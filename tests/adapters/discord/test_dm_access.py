@@ -8,6 +8,7 @@ from adapters.discord.client import OUTSIDER_REFUSAL
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
                                                    is_progress, running, viewer)
 from tests.fakes import discord_payloads as p
+from tests.harness import force_slow_path
 
 STRANGER = "9999"  # a Discord user in none of the bot's servers and in no role setting
 
@@ -86,6 +87,7 @@ def test_slash_commands_autocomplete_and_buttons_in_a_dm_are_refused_to_stranger
 def test_status_fresh_needs_an_operator_and_is_spaced_out(discord_bot):
     ops = discord_bot.chatops
     ops.policy = type(ops.policy)(admins=ops.policy.admins, operators=frozenset({f"discord:{ADMIN_ID}"}))
+    force_slow_path(discord_bot.state_dir)  # a fresh read costs CLI calls only where the store reader cannot serve
 
     async def scenario():
         async with running(discord_bot) as rig:
