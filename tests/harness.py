@@ -89,6 +89,20 @@ class BotHarness:
         assert result.returncode == 0, (result.stdout[-1000:], result.stderr[-1000:])
         return json.loads(result.stdout[result.stdout.index("{"):])
 
+    def held_ref(self, profile_id: str, agent: str = "main") -> str:
+        """The exec ref id the gateway holds for the profile, read from OpenClaw's own status."""
+        labels = self.oc_json("models", "status", "--json", "--agent", agent)["auth"]["providers"][0]["profiles"]["labels"]
+        label = next(l for l in labels if l.startswith(profile_id + "="))
+        return label.split("ref(exec:", 1)[1].split(")", 1)[0]
+
+    def resolve(self, ref: str) -> str:
+        """What the exec resolver answers for `ref`, run with the minimal env OpenClaw gives it."""
+        resolver = self.parts.settings.resolver_path
+        out = subprocess.run([str(resolver)], capture_output=True, text=True, env={"LC_CTYPE": "C.UTF-8"},
+                             input=json.dumps({"protocolVersion": 1, "provider": "openclaw_chatops", "ids": [ref]}),
+                             cwd=resolver.parent, timeout=60)
+        return json.loads(out.stdout)["values"][ref]
+
     def leaks(self, secret: str, *extra_roots: Path) -> list[str]:
         """Files under the home, the bot dir and `extra_roots` holding the secret in any form."""
         return files_holding(secret, self.home, self.parts.settings.chatops_dir, *extra_roots)

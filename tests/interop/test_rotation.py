@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,21 +19,6 @@ NEW = "sk-ant-oat01-" + "RotNewTok3n_" * 8
 NEWER = "sk-ant-oat01-" + "RotNewerT0k_" * 8
 PROFILE = "anthropic:default"
 RECORD = "anthropic/main/anthropic:default"
-
-
-def held_ref(bot: BotHarness) -> str:
-    """The exec ref id the gateway holds for the profile, read from OpenClaw's own status."""
-    labels = bot.oc_json("models", "status", "--json", "--agent", "main")["auth"]["providers"][0]["profiles"]["labels"]
-    label = next(l for l in labels if l.startswith(PROFILE + "="))
-    return label.split("ref(exec:", 1)[1].split(")", 1)[0]
-
-
-def resolve(bot: BotHarness, ref: str) -> str:
-    """What OpenClaw's exec resolver answers for `ref`, run with the minimal env OpenClaw gives it."""
-    resolver = bot.parts.settings.resolver_path
-    out = subprocess.run([str(resolver)], input=json.dumps({"protocolVersion": 1, "provider": "openclaw_chatops", "ids": [ref]}),
-                         capture_output=True, text=True, env={"LC_CTYPE": "C.UTF-8"}, cwd=resolver.parent, timeout=30)
-    return json.loads(out.stdout)["values"][ref]
 
 
 def expiry_ms(bot: BotHarness) -> int:
@@ -52,14 +36,14 @@ def test_rotate_then_rollback_then_the_window_purges_the_old_version(bot: BotHar
     assert replies[-1]["title"] == "Claude setup-token rotated for agent main, profile anthropic:default", replies[-1]
     audit = bot.oc_json("secrets", "audit", "--allow-exec", "--json")
     assert audit["status"] == "clean", audit["findings"]
-    ref = held_ref(bot)
-    assert ref == f"{RECORD}#v2" and resolve(bot, ref) == NEW
+    ref = bot.held_ref(PROFILE)
+    assert ref == f"{RECORD}#v2" and bot.resolve(ref) == NEW
     assert expiry_ms(bot) == expires  # a plan on the same profile keeps OpenClaw's `expires`
     assert [v.version for v in bot.parts.vault.versions(RECORD)] == [1, 2]  # the old one is kept
 
     [rolled] = bot.console("rollback anthropic:default main")
     assert rolled["title"] == "anthropic:default of agent main rolled back to v1", rolled
-    assert held_ref(bot) == f"{RECORD}#v1" and resolve(bot, f"{RECORD}#v1") == OLD
+    assert bot.held_ref(PROFILE) == f"{RECORD}#v1" and bot.resolve(f"{RECORD}#v1") == OLD
     assert bot.console("rollback anthropic:default main")[-1]["failed"]  # nothing older than v1
 
     rows = bot.parts.store.audit_rows(10)
@@ -89,13 +73,13 @@ def test_an_interrupted_rotation_keeps_the_old_secret_and_the_next_attempt_compl
     failed = bot.console("rotate anthropic:default main", NEW)[-1]
     assert failed["failed"] and failed["title"] == "Not stored", failed
     gateway.provider = good
-    assert held_ref(bot) == f"{RECORD}#v1" and resolve(bot, f"{RECORD}#v1") == OLD
+    assert bot.held_ref(PROFILE) == f"{RECORD}#v1" and bot.resolve(f"{RECORD}#v1") == OLD
     assert [v.version for v in bot.parts.vault.versions(RECORD)] == [1]
 
     done = bot.console("rotate anthropic:default main", NEWER)[-1]
     assert done["title"] == "Claude setup-token rotated for agent main, profile anthropic:default", done
-    ref = held_ref(bot)
-    assert ref.startswith(RECORD + "#v") and resolve(bot, ref) == NEWER
+    ref = bot.held_ref(PROFILE)
+    assert ref.startswith(RECORD + "#v") and bot.resolve(ref) == NEWER
     assert bot.oc_json("secrets", "audit", "--allow-exec", "--json")["status"] == "clean"
 
 
@@ -108,10 +92,10 @@ def test_a_write_killed_after_its_plan_is_finished_by_housekeeping_as_openclaw_d
     taken = vault.put(RECORD, NEW, kind="setup-token", created_by="test", make_current=False)
     gateway.apply_plan(Plan(gateway.provider, [ProfileTarget("main", PROFILE, "token", taken.ref)]))
     vault.put(RECORD, NEWER, kind="setup-token", created_by="test", make_current=False)
-    assert held_ref(bot) == taken.ref
+    assert bot.held_ref(PROFILE) == taken.ref
     bot.chatops.options.rollback_window_s = 0.001
     bot.parts.watcher.tick(force=True)  # housekeeping
     assert [(v.version, v.current, v.pending) for v in vault.versions(RECORD)] == [(2, True, False)], vault.versions(RECORD)
-    assert resolve(bot, held_ref(bot)) == NEW
+    assert bot.resolve(bot.held_ref(PROFILE)) == NEW
     rows = [(r.action, r.result) for r in bot.parts.store.audit_rows(3)]
     assert ("recover", "made-current") in rows and ("recover", "discarded") in rows and ("purge", "purged") in rows

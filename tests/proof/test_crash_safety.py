@@ -29,7 +29,7 @@ import pytest
 
 from core.vault import Vault
 from core.vault_keys import KeyFile
-from tests.harness import BotHarness, copy_home, make_bot
+from tests.harness import copy_home, make_bot
 from tests.leaks import files_holding
 from tests.proof.scale import count, report
 
@@ -189,19 +189,6 @@ STEPS = {"1:before": "old", "1:after": "old", "2:before": "new", "2:after": "new
 ROUNDS = count("WRITE_KILL_ROUNDS", 1)
 
 
-def held_ref(bot: BotHarness) -> str:
-    labels = bot.oc_json("models", "status", "--json", "--agent", "main")["auth"]["providers"][0]["profiles"]["labels"]
-    label = next(l for l in labels if l.startswith(PROFILE + "="))
-    return label.split("ref(exec:", 1)[1].split(")", 1)[0]
-
-
-def resolve(bot: BotHarness, ref: str) -> str:
-    resolver = bot.parts.settings.resolver_path
-    out = subprocess.run([str(resolver)], input=json.dumps({"protocolVersion": 1, "ids": [ref]}), capture_output=True,
-                         text=True, env={"LC_CTYPE": "C.UTF-8"}, cwd=resolver.parent, timeout=60)
-    return json.loads(out.stdout)["values"][ref]
-
-
 def settled(vault: Vault, timeout_s: float = 900) -> None:
     """Wait for housekeeping to finish what the killed writer left pending."""
     deadline = time.monotonic() + timeout_s
@@ -259,8 +246,8 @@ def test_kill_9_at_each_step_of_a_credential_write_with_housekeeping_running(oc_
                 assert raced or killed.returncode == -signal.SIGKILL, (step, killed.stdout, killed.stderr[-2000:])
                 raced_purges += raced
                 settled(vault)
-                ref = held_ref(bot)
-                assert resolve(bot, ref) == (new if holds == "new" else old), step
+                ref = bot.held_ref(PROFILE)
+                assert bot.resolve(ref) == (new if holds == "new" else old), step
                 [current] = [v for v in vault.versions(RECORD) if v.current]
                 assert current.ref == ref, (step, vault.versions(RECORD))  # the vault agrees with OpenClaw
                 assert all(vault.get(v.record_id, v.version) for v in vault.versions())
