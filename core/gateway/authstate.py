@@ -94,7 +94,9 @@ def check_version(version_text: str) -> None:
 
 def _open(path: Path) -> sqlite3.Connection:
     try:
-        db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=5)
+        # check_same_thread off: StoreCache keeps one connection per store for the watcher and the
+        # status requests, and serialises its use under its own lock.
+        db = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=5, check_same_thread=False)
         db.execute("PRAGMA query_only = 1")
         return db
     except sqlite3.Error as exc:
@@ -219,16 +221,42 @@ def read_shared_store(path: Path) -> RawStore:
 class StoreCache:
     """Parsed rows per database, re-read when its files change and at least every `max_age_s`.
 
-    Each read opens a fresh read-only connection (an idle connection kept across OpenClaw's own
-    maintenance was seen to report a malformed image). A commit in WAL mode appends to `-wal` and a
-    checkpoint writes the main file, so an unchanged (inode, size, mtime) of both means unchanged
-    rows; `max_age_s` bounds the one blind spot, two commits within the file system's timestamp
-    granularity that leave the WAL the same size."""
+    A commit in WAL mode appends to `-wal` and a checkpoint writes the main file, so an unchanged
+    (inode, size, mtime) of both means unchanged rows; `max_age_s` bounds the one blind spot, two
+    commits within the file system's timestamp granularity that leave the WAL the same size.
+
+    One read-only connection is kept per store file (inode): a fresh connection must parse the
+    whole schema of OpenClaw's database (transcripts live there too) before its first query, about
+    2 ms, which on a busy gateway is most of the watcher's cost. A kept connection once reported a
+    malformed image across OpenClaw's own maintenance, so any database error drops it and the read
+    is retried once on a fresh connection before the error counts."""
 
     def __init__(self, max_age_s: float = 5.0) -> None:
         self.max_age_s = max_age_s
         self._entries: dict[Path, tuple[tuple, float, RawStore]] = {}
+        self._conns: dict[Path, tuple[int, sqlite3.Connection]] = {}
         self._lock = threading.Lock()
+
+    def _read_kept(self, path: Path, inode: int, rows) -> RawStore:
+        """`rows` on the kept connection for this file, (re)opened when the file was replaced."""
+        with self._lock:
+            kept = self._conns.get(path)
+            if kept is not None and kept[0] != inode:
+                kept[1].close()
+                kept = None
+            for attempt in (1, 2):
+                if kept is None:
+                    kept = (inode, _open(path))
+                    self._conns[path] = kept
+                try:
+                    return rows(kept[1], path)
+                except (sqlite3.Error, AuthStoreUnreadable):
+                    kept[1].close()
+                    del self._conns[path]
+                    kept = None
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
     @staticmethod
     def _stamp(path: Path) -> tuple | None:
@@ -250,13 +278,16 @@ class StoreCache:
         if stamp is None:
             with self._lock:
                 self._entries.pop(path, None)
+                gone = self._conns.pop(path, None)
+            if gone is not None:
+                gone[1].close()
             return RawStore(path, exists=False)
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(path)
         if hit and hit[0] == stamp and now - hit[1] < self.max_age_s:
             return hit[2]
-        raw = _read_once(path, rows)
+        raw = self._read_kept(path, stamp[0][0], rows)
         with self._lock:
             self._entries[path] = (stamp, now, raw)
         return raw

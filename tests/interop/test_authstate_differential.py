@@ -291,3 +291,16 @@ def test_watcher_ignores_a_successful_turn_and_sees_a_cooldown_in_one_poll(oc_bi
     assert calls == []  # and still no CLI call
     assert any(i.key.endswith("anthropic:api") for i in bot.parts.alerts.open_incidents())
     bot.parts.store.close()
+
+
+def test_a_kept_connection_sees_openclaws_own_next_write(oc_bin, states, tmp_path):
+    """The reader keeps one connection per store: a write OpenClaw commits after that connection
+    was opened must be what the next read returns."""
+    home = copy_home(states["base"], tmp_path / "home")
+    reader, config = AuthStateReader(home / ".openclaw"), GatewayConfig.load(home / ".openclaw/openclaw.json")
+    first = reader.view("main", config)
+    wanted = first.profile_ids("anthropic")[::-1]
+    assert len(wanted) == 2 and first.explicit_order("anthropic") != wanted
+    result = run_oc(oc_bin, home, "models", "auth", "order", "set", "--agent", "main", "--provider", "anthropic", *wanted)
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert reader.view("main", config).explicit_order("anthropic") == wanted
