@@ -69,6 +69,13 @@ def is_progress(r: Captured) -> bool:
     return not body.get("embeds") and CURRENT in (body.get("content") or "")
 
 
+def dm_reply(rig, after: int):
+    """The bot's first answer in the DM channel after `after` captured requests: a post, or the
+    edit that turns its working message (slow work shows progress first) into the answer."""
+    return rig.fake.wait_for(lambda r: rig.fake.requests.index(r) >= after and r.method in ("POST", "PATCH")
+                             and r.path.startswith("/channels/6000/messages") and not is_progress(r))
+
+
 def wrap_openclaw(real: str, where: Path) -> tuple[str, Path]:
     log = where / "cli-calls.log"
     script = where / "openclaw"

@@ -6,7 +6,7 @@ import asyncio
 
 from adapters.discord.client import OUTSIDER_REFUSAL
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
-                                                   is_progress, running, viewer)
+                                                   dm_reply, running, viewer)
 from tests.fakes import discord_payloads as p
 from tests.harness import force_slow_path
 
@@ -15,13 +15,6 @@ STRANGER = "9999"  # a Discord user in none of the bot's servers and in no role 
 
 def stranger() -> dict:
     return p.member(STRANGER)
-
-
-def dm_reply(rig, after: int):
-    """The bot's first answer in the DM channel after `after` captured requests: a post, or the
-    edit that turns its working message (slow work shows progress first) into the answer."""
-    return rig.fake.wait_for(lambda r: rig.fake.requests.index(r) >= after and r.method in ("POST", "PATCH")
-                             and r.path.startswith("/channels/6000/messages") and not is_progress(r))
 
 
 async def dm(rig, who: dict, text: str):

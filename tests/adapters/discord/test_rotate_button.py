@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
-                                                   role_admin, running, viewer)
+                                                   dm_reply, role_admin, running, viewer)
 from tests.adapters.discord.test_alerts import alerts_here, creates, drained, publish
 from core.credential_writer import record_id
 from core.credentials import classify, fingerprint
@@ -118,8 +118,9 @@ def test_an_operators_rotate_now_cannot_redirect_an_admins_paste(discord_bot):
             await rig.interact(press, rig.original_edit(press))
             await rig.fake.wait_for(lambda r: r.path == "/users/@me/channels")
 
+            sent = len(rig.fake.requests)
             rig.client._connection.parse_message_create(p.message(who, OPS_TOKEN, in_guild=False))
-            done = await rig.fake.wait_for(lambda r: r.method == "POST" and r.path == "/channels/6000/messages")
+            done = await dm_reply(rig, sent)  # the answer, or the working message edited into it
             return rig, prompt, done
 
     rig, prompt, done = asyncio.run(scenario())
