@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.discord.discord_harness import wrap_openclaw
-from tests.harness import copy_home, make_bot
+from tests.harness import copy_home, force_slow_path, make_bot
 
 pytestmark = pytest.mark.interop
 
@@ -28,8 +28,9 @@ STEP_S = 0.25
 
 def test_console_fed_slowly_outlives_the_watchers_cli_calls(oc_bin: str, prepared_home: Path, tmp_path: Path) -> None:
     binary, cli_log = wrap_openclaw(oc_bin, tmp_path)
-    bot = make_bot(binary, copy_home(prepared_home, tmp_path / "home"), tmp_path / "chatops",
-                   OPENCLAW_CHATOPS_WATCH_POLL="0.2")
+    home = copy_home(prepared_home, tmp_path / "home")
+    force_slow_path(home / ".openclaw")  # the store reader serves looks without a child: make them use the CLI
+    bot = make_bot(binary, home, tmp_path / "chatops", OPENCLAW_CHATOPS_WATCH_POLL="0.2")
     bot.parts.store.close()
     env = {**os.environ, **bot.env}
     errors = (tmp_path / "console.err").open("w")
@@ -50,8 +51,9 @@ def test_console_fed_slowly_outlives_the_watchers_cli_calls(oc_bin: str, prepare
         send("alerts here")
         send("alerts on")  # the watcher now takes its first snapshot: one `models status` per agent
         deadline = time.monotonic() + 120
-        while "models status" not in (cli_log.read_text() if cli_log.exists() else "") and time.monotonic() < deadline:
+        while "models status" not in (cli_log.read_text() if cli_log.exists() else ""):
             assert proc.poll() is None, (tmp_path / "console.err").read_text()[-2000:]
+            assert time.monotonic() < deadline, "the watcher never ran the CLI: this test would prove nothing"
             time.sleep(0.05)
         until = time.monotonic() + FEED_AFTER_CLI_S
         while time.monotonic() < until and proc.poll() is None:
