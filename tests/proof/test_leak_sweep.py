@@ -133,6 +133,15 @@ def test_no_slack_or_console_path_leaks_the_canary(oc_bin: str, prepared_home: P
     assert not found_in(secrets["SlackModal"], vault.read_bytes())  # ciphertext only
 
 
+async def refused_discord_paste(rig, who: dict, text: str):
+    """A truncated paste into a fresh Discord secret form: refused in place as too short."""
+    modal = await open_discord_modal(rig, who)
+    refused = p.modal_submit(who, modal.json["data"], text)
+    answer = await rig.interact(refused, rig.original_edit(refused))
+    assert "too short" in json.dumps(answer.json)
+    return answer
+
+
 def test_the_discord_modal_leaks_nothing(discord_bot, tmp_path: Path, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.DEBUG)
     secrets = {"DiscordModal": wrapped(canary("DiscordModal")).replace("\n", "\r\n"),
@@ -141,10 +150,7 @@ def test_the_discord_modal_leaks_nothing(discord_bot, tmp_path: Path, caplog: py
 
     async def scenario():
         async with running(discord_bot) as rig:
-            modal = await open_discord_modal(rig, who)
-            refused = p.modal_submit(who, modal.json["data"], secrets["DiscordInvalid"])
-            answer = await rig.interact(refused, rig.original_edit(refused))
-            assert "too short" in json.dumps(answer.json)
+            answer = await refused_discord_paste(rig, who, secrets["DiscordInvalid"])
             again = p.button(who, labels(answer.json)["Paste again"], answer.json["components"])
             modal = await rig.interact(again, rig.callback(again))  # a new form: one form, one submission
             submit = p.modal_submit(who, modal.json["data"], secrets["DiscordModal"])
@@ -223,10 +229,7 @@ def test_the_sweep_catches_a_rejected_discord_paste_that_leaks(leaky: None, disc
 
     async def scenario():
         async with running(discord_bot) as rig:
-            modal = await open_discord_modal(rig, who)
-            refused = p.modal_submit(who, modal.json["data"], secrets["DiscordInvalid"])
-            answer = await rig.interact(refused, rig.original_edit(refused))
-            assert "too short" in json.dumps(answer.json)
+            await refused_discord_paste(rig, who, secrets["DiscordInvalid"])
             return b"\n".join(r.raw for r in rig.fake.requests)
 
     sent = asyncio.run(scenario())
