@@ -240,23 +240,24 @@ class StoreCache:
     def _read_kept(self, path: Path, inode: int, rows) -> RawStore:
         """`rows` on the kept connection for this file, (re)opened when the file was replaced."""
         with self._lock:
-            kept = self._conns.get(path)
-            if kept is not None and kept[0] != inode:
-                kept[1].close()
-                kept = None
-            for attempt in (1, 2):
-                if kept is None:
-                    kept = (inode, _open(path))
-                    self._conns[path] = kept
+            kept = self._conns.pop(path, None)
+            if kept is not None and kept[0] == inode:
                 try:
-                    return rows(kept[1], path)
+                    raw = rows(kept[1], path)
+                    self._conns[path] = kept
+                    return raw
                 except (sqlite3.Error, AuthStoreUnreadable):
-                    kept[1].close()
-                    del self._conns[path]
-                    kept = None
-                    if attempt == 2:
-                        raise
-            raise AssertionError("unreachable")
+                    pass  # dropped below; the read is retried once on a fresh connection
+            if kept is not None:
+                kept[1].close()
+            fresh = (inode, _open(path))
+            try:
+                raw = rows(fresh[1], path)  # an error here is the store's, not the kept connection's
+            except BaseException:
+                fresh[1].close()
+                raise
+            self._conns[path] = fresh
+            return raw
 
     @staticmethod
     def _stamp(path: Path) -> tuple | None:
