@@ -1,6 +1,10 @@
 """Ack latency under load: 200 concurrent signed `/openclaw status` requests against the bot in
 Slack HTTP mode, while a status refresh (a real `openclaw models status`) is in flight.
 
+The store reader answers status without a child, so the bench gives OpenClaw's shared store a
+layout the reader refuses (the slow path): the refresh is then a real CLI call, the worst case an
+ack must not wait on.
+
 Measured: wall time from each request's TCP connect to the status line of its answer (Slack gives
 up after 3,000 ms). The clients run in a separate process (bench/ack_clients.py) on the same 2
 cores, so they compete for CPU but not for the bot's interpreter lock. Five bursts, each with its
@@ -22,7 +26,7 @@ from pathlib import Path
 from adapters.slack.app import create
 from bench.common import Figure, bot_on, home_with, percentile, quick, under
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, sign
-from tests.harness import BotHarness
+from tests.harness import BotHarness, force_slow_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +61,7 @@ def run(requests: int = REQUESTS, bursts: int = BURSTS) -> list[Figure]:
     if quick():
         requests, bursts = 20, 1
     binary, home = home_with(label="ack")
+    force_slow_path(home / ".openclaw")
     fake = FakeSlack()
     harness = bot_on(binary, home, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake.api_url,
                      SLACK_SIGNING_SECRET=SECRET, SLACK_MODE="http")
