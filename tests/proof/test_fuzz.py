@@ -46,6 +46,14 @@ def offline(tmp_path: Path):
     fake.close()
 
 
+@pytest.fixture
+def bolt(offline):
+    """One Bolt app for all of a property's examples, as in the running bot: building one per
+    example (its token check included) was most of each example's cost at the soak's scale."""
+    bot, fake = offline
+    return create(bot.parts).app, fake
+
+
 @FUZZ
 @given(words=st.lists(WORDS, max_size=6), secret=TOKENS, kind=st.sampled_from(list(PlaceKind)),
        who=st.sampled_from(["console", "slack"]))
@@ -73,10 +81,9 @@ def fragments(secret: str, size: int = 8) -> set[str]:
        action=st.sampled_from(["onboard.method/0", "onboard.start/1", "status.all/0", "alerts.ack/0", "nosuch/0",
                                "onboard.paste/0", "secure.confirm/0"]),
        value=st.text(max_size=40), kind=st.sampled_from(["command", "block_actions", "view_submission", "event"]))
-def test_slack_payloads_through_bolt(offline, caplog, text, user, action, value, kind):
-    bot, fake = offline
+def test_slack_payloads_through_bolt(bolt, caplog, text, user, action, value, kind):
+    app, fake = bolt
     caplog.set_level(logging.ERROR)
-    app = create(bot.parts).app
     if kind == "command":
         body = urllib.parse.urlencode({"team_id": "T1", "channel_id": "C1", "user_id": user, "command": "/openclaw",
                                        "text": text, "response_url": fake.response_url(), "trigger_id": "t"})
