@@ -25,8 +25,8 @@ from pathlib import Path
 from adapters.slack.app import create
 from bench.common import Figure, bot_on, config_with_agents, home_with, median, percentile, quick, under
 from core.alerts.outbox import Destination
-from core.credential_writer import record_id
-from core.credentials import Kind
+from core.secrets.writer import record_id
+from core.secrets.credentials import Kind
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from tests.fakes.anthropic import FakeAnthropic

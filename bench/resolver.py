@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from bench.common import Figure, bot_on, home_with, median, percentile, quick, under
-from core.credentials import classify
+from core.secrets.credentials import classify
 
 CALLS = 30
 

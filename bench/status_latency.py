@@ -13,7 +13,7 @@ import time
 
 from adapters.slack.render import messages
 from bench.common import Figure, bot_on, config_with_agents, home_with, median, percentile, quick, under
-from core.credentials import classify
+from core.secrets.credentials import classify
 from core.requests import Place, PlaceKind, Request, User
 from tests.harness import run_oc
 

@@ -23,10 +23,10 @@ from core.fsutil import atomic_write
 from core.gateway.client import Gateway
 from core.gateway.plans import ExecProvider
 from core.gateway.runner import CliRunner
-from core.probe import Prober
+from core.secrets.anthropic_check import Prober
 from core.store import Store
-from core.vault import Vault
-from core.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, key_source
+from core.secrets.vault import Vault
+from core.secrets.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, key_source
 
 if TYPE_CHECKING:
     from bot.health import Health

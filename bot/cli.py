@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
-from core import key_rotation
-from core.vault import Vault
-from core.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
+from core.secrets import key_rotation
+from core.secrets.vault import Vault
+from core.secrets.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
 
 SANDBOX_CONFIG = """// openclaw-chatops sandbox: a throwaway OpenClaw home for trying the bot
 {
@@ -135,13 +135,13 @@ def cmd_vault(args: argparse.Namespace) -> int:
             return 0
         return rotate_key(settings, vault, args)
     except (VaultError, OSError) as exc:
-        # An OSError (a full disk) cannot lose the key either: see core/key_rotation.py.
+        # An OSError (a full disk) cannot lose the key either: see core/secrets/key_rotation.py.
         print(f"vault: {exc}", file=sys.stderr)
         return 1
 
 
 def rotate_key(settings: Settings, vault: Vault, args: argparse.Namespace) -> int:
-    """`vault rotate-key`; the procedures and why they are ordered so are in core/key_rotation.py."""
+    """`vault rotate-key`; the procedures and why they are ordered so are in core/secrets/key_rotation.py."""
     if not settings.vault_key:
         if args.new_key_file:
             print(f"vault: the key lives in {settings.vault_key_file}; run `vault rotate-key` without --new-key-file.",

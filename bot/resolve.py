@@ -9,7 +9,7 @@ directory, so the vault and key paths come as arguments. Only the stdlib and `cr
 imported: OpenClaw spawns this once per resolution batch, and start-up time is paid each time.
 Nothing secret is ever written to stderr. Every key it is given is tried by key id (the key file's
 lines, or OPENCLAW_CHATOPS_VAULT_KEY plus OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS), so refs keep
-resolving at every step of a key rotation (core/key_rotation.py).
+resolving at every step of a key rotation (core/secrets/key_rotation.py).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import os
 import sys
 from pathlib import Path
 
-from core.vault import Vault
-from core.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
+from core.secrets.vault import Vault
+from core.secrets.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
 
 
 def answer(request: dict, vault: Vault | None, load_error: str = "") -> dict:

@@ -35,7 +35,7 @@ from typing import Callable
 from bot.health import HEALTH_FILE, describe_health, read_health
 from bot.settings import Settings, SettingsError, read_env_file
 from core.fsutil import atomic_write
-from core.vault_keys import KEY_ENV
+from core.secrets.vault_keys import KEY_ENV
 
 UNIT_NAME = "openclaw-chatops.service"
 LAUNCHD_LABEL = "ai.openclaw.chatops"

@@ -18,19 +18,19 @@ from typing import Callable
 from core.access import Policy, Role
 from core.alerts.center import AlertCenter
 from core.alerts.render import burned_notice_reply
-from core.credential_writer import CredentialWriter
-from core.credentials import CREDENTIAL_PREFIX, find_embedded
+from core.secrets.writer import CredentialWriter
+from core.secrets.credentials import CREDENTIAL_PREFIX, find_embedded
 from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.grammar import Command, GrammarError, parse
-from core.handlers import admin, alerts, cache, doctor, help, live_probe, onboarding, rotation, secure, status
-from core.lifecycle import DEFAULT_ROLLBACK_WINDOW_S, purge_superseded, settle_pending
-from core.migration import cached_plaintext_count
-from core.probe import Prober
+from core.handlers import admin, alerts, cache, doctor, help, onboarding, probe, rotation, secure, status
+from core.secrets.retention import DEFAULT_ROLLBACK_WINDOW_S, purge_superseded, settle_pending
+from core.secure.migration import cached_plaintext_count
+from core.secrets.anthropic_check import Prober
 from core.replies import Reply, Severity
 from core.requests import Directory, PlaceKind, Request, User
 from core.store import Store
-from core.vault import Vault, VaultError, VersionInfo, split_ref
+from core.secrets.vault import Vault, VaultError, VersionInfo, split_ref
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ HANDLERS: dict[str, Handler] = {
     "remove": admin.handle_remove,
     "rotate": rotation.handle_rotate,
     "rollback": rotation.handle_rollback,
-    "probe": live_probe.handle,
+    "probe": probe.handle,
     "order": admin.handle_order,
     "audit": admin.handle_audit,
     "secure": secure.handle,
@@ -197,7 +197,7 @@ class ChatOps:
 
     def _settle_pending(self) -> None:
         """Ask OpenClaw which vault refs it holds (a fresh status of every agent, and the config);
-        see `core.lifecycle.settle_pending`. Runs only after a writer died mid-write."""
+        see `core.secrets.retention.settle_pending`. Runs only after a writer died mid-write."""
         refs: set[str] = set()
         complete = True
         try:

@@ -28,7 +28,7 @@ from adapters.slack.identity import Directory
 from adapters.slack.logs import library_logger
 from adapters.slack.progress import PROGRESS_USES, DmProgress, working_message
 from core.chatops import ChatOps
-from core.credentials import Kind
+from core.secrets.credentials import Kind
 from core.progress import SILENT, Progress
 from core.replies import Reply, Visibility
 from core.requests import Place, PlaceKind, Request, User

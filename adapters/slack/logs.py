@@ -3,14 +3,14 @@
 slack_sdk's Socket Mode client logs every received envelope at DEBUG, and a DM or modal that
 carries a pasted credential is such an envelope. The adapter hands the libraries one logger with
 this filter attached, so their DEBUG output stays usable without ever holding a token. What counts
-as a credential is core's rule (`core.credentials.redact`): the envelope is JSON, so a wrapped or
+as a credential is core's rule (`core.secrets.credentials.redact`): the envelope is JSON, so a wrapped or
 zero-width paste arrives there escaped (`\\n`, `\\u200b`), and the intake accepts such pastes.
 """
 from __future__ import annotations
 
 import logging
 
-from core import credentials
+from core.secrets import credentials
 
 REDACTED = "[credential redacted]"
 

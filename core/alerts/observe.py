@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.gateway.status import AgentStatus
-from core.lifecycle_signals import STUCK_GRACE_MS, kind_failovers, stuck_cooldowns
+from core.gateway.signals import STUCK_GRACE_MS, kind_failovers, stuck_cooldowns
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from core.credential_writer import record_id
+from core.secrets.writer import record_id
 from core.gateway.runner import GatewayError
 from core.grammar import Command
 from core.replies import Field, Reply, Section, Severity

@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from core.access import Role
-from core.credential_writer import DEFAULT_PROFILE, CredentialWriteFailed
-from core.credentials import Credential, CredentialRejected, Kind, classify, find_embedded
+from core.secrets.writer import DEFAULT_PROFILE, CredentialWriteFailed
+from core.secrets.credentials import Credential, CredentialRejected, Kind, classify, find_embedded
 from core.durations import parse_duration
 from core.grammar import Command, GrammarError, parse
 from core.provider_scope import TOKEN_AUTH_NOTE

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.access import Role
-from core.credential_writer import record_id
-from core.credentials import Kind
+from core.secrets.writer import record_id
+from core.secrets.credentials import Kind
 from core.durations import parse_duration
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from core.grammar import Command
 from core.handlers.onboarding import open_intake
-from core.lifecycle import previous_version
+from core.secrets.retention import previous_version
 from core.replies import Action, Field, Reply, Section, Severity
 from core.requests import Request, User
 

@@ -1,5 +1,5 @@
 """`secure`: list the gateway's plaintext credentials and, after a second explicit yes, move them
-into the vault (core.migration does the moving).
+into the vault (core.secure.migration does the moving).
 
 The confirmation is deliberate friction: the move rewrites OpenClaw's config and auth stores. On chat
 it is a button whose value is a short-lived confirmation id kept in the Store (never a secret), bound
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from core.access import Role
 from core.grammar import Command
-from core.migration import MigrationFailed, Outcome, Survey, migrate, survey, PLAINTEXT_COUNT_KEY
+from core.secure.migration import MigrationFailed, Outcome, Survey, migrate, survey, PLAINTEXT_COUNT_KEY
 from core.replies import Action, Field, Reply, Section, Severity
 from core.requests import Request
 

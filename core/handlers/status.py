@@ -10,7 +10,7 @@ from core.durations import humanize
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus, Profile, now_ms
 from core.grammar import Command
-from core.lifecycle_signals import kind_failovers, stuck_cooldowns
+from core.gateway.signals import kind_failovers, stuck_cooldowns
 from core.handlers.alerts import open_incidents_section
 from core.provider_scope import managed, outside_advice, uses_managed
 from core.replies import Action, Field, Reply, Section, Severity, Visibility

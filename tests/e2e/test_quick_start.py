@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.credentials import fingerprint
+from core.secrets.credentials import fingerprint
 from tests.leaks import files_holding, found_in, openclaw_logs
 
 pytestmark = pytest.mark.interop

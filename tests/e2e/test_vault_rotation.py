@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.vault import Vault
-from core.vault_keys import key_id, key_source, read_key_file
+from core.secrets.vault import Vault
+from core.secrets.vault_keys import key_id, key_source, read_key_file
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLPOINTS = ROOT / "tests" / "killpoints"

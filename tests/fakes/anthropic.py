@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from core.credentials import fingerprint
+from core.secrets.credentials import fingerprint
 
 ERRORS = {
     "rate_limit": (429, {"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}}),

@@ -11,7 +11,7 @@ import pytest
 from adapters.console.notifier import ConsoleNotifier
 from bot.app import build
 from core.alerts.outbox import Destination
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import BotHarness, force_slow_path
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from adapters.console.notifier import ConsoleNotifier
 from core.alerts.outbox import Destination
-from core.credentials import classify
+from core.secrets.credentials import classify
 from core.gateway.client import PLACEHOLDER_TOKEN
 from core.gateway.authstate import AuthStateReader, AuthStateUnsupported, read_agent_store
 from core.gateway.config import GatewayConfig

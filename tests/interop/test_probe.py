@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import BotHarness, copy_home, make_bot
 

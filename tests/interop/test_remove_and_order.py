@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.harness import BotHarness
 
 pytestmark = pytest.mark.interop

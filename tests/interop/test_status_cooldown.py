@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import BotHarness
 

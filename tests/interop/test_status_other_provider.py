@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.harness import BotHarness, copy_home, make_bot, prepare_home
 
 pytestmark = pytest.mark.interop

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.harness import BotHarness, force_slow_path
 
 pytestmark = pytest.mark.interop

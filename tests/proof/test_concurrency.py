@@ -18,8 +18,8 @@ import threading
 import json5
 import pytest
 
-from core.credential_writer import record_id
-from core.credentials import classify
+from core.secrets.writer import record_id
+from core.secrets.credentials import classify
 from tests.harness import BotHarness
 
 pytestmark = pytest.mark.interop

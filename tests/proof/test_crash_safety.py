@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from core.vault import Vault
-from core.vault_keys import KeyFile
+from core.secrets.vault import Vault
+from core.secrets.vault_keys import KeyFile
 from tests.harness import copy_home, make_bot
 from tests.leaks import files_holding
 from tests.proof.scale import count, report
@@ -49,7 +49,7 @@ CHILD = r"""
 import json, sys
 from pathlib import Path
 from core.fsutil import atomic_write
-from core.vault import Vault
+from core.secrets.vault import Vault
 root, start, key = Path(sys.argv[1]), int(sys.argv[2]), bytes(range(32))
 vault = Vault(root / "vault.json", key)
 print("ready", flush=True)
@@ -163,7 +163,7 @@ PROFILE, RECORD = "anthropic:api", "anthropic/main/anthropic:api"
 WRITER = r"""
 import sys
 from pathlib import Path
-from core.credentials import classify
+from core.secrets.credentials import classify
 from tests.harness import make_bot
 binary, home, chatops, value = sys.argv[1:5]
 bot = make_bot(binary, Path(home), Path(chatops), OPENCLAW_CHATOPS_ROLLBACK_WINDOW="0.001")

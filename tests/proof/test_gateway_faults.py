@@ -15,7 +15,7 @@ import pytest
 
 from adapters.console.notifier import ConsoleNotifier
 from core.alerts.outbox import Destination
-from core.credential_writer import record_id
+from core.secrets.writer import record_id
 from tests.harness import BotHarness, force_slow_path
 
 pytestmark = pytest.mark.interop

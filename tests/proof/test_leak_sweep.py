@@ -28,8 +28,8 @@ from typing import Callable
 
 import pytest
 
-from core.credential_writer import record_id
-from core.credentials import CredentialRejected
+from core.secrets.writer import record_id
+from core.secrets.credentials import CredentialRejected
 from core.handlers import onboarding
 from tests.adapters.discord.discord_harness import discord_bot, role_admin, running  # noqa: F401 (fixture)
 from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_messages_with, make_rig, posts_to, serving

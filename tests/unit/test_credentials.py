@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from core.credentials import (CredentialRejected, Kind, classify, find_embedded, fingerprint, normalise, redact)
+from core.secrets.credentials import (CredentialRejected, Kind, classify, find_embedded, fingerprint, normalise, redact)
 
 TOKEN = "sk-ant-oat01-" + "Ab3_-" * 16
 KEY = "sk-ant-api03-" + "Zx9" * 32

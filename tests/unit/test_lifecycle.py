@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.lifecycle import purge_superseded, settle_pending
-from core.vault import Vault
+from core.secrets.retention import purge_superseded, settle_pending
+from core.secrets.vault import Vault
 
 DAY = 86400.0
 WINDOW = 7 * DAY

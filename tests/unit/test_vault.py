@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.vault import Vault, VaultError, ref_id
-from core.vault_keys import Keyring, key_source
+from core.secrets.vault import Vault, VaultError, ref_id
+from core.secrets.vault_keys import Keyring, key_source
 
 SECRET = "sk-ant-oat01-" + "S" * 90
 

@@ -9,8 +9,8 @@ import time
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
                                                    dm_reply, role_admin, running, viewer)
 from tests.adapters.discord.test_alerts import alerts_here, creates, drained, publish
-from core.credential_writer import record_id
-from core.credentials import classify, fingerprint
+from core.secrets.writer import record_id
+from core.secrets.credentials import classify, fingerprint
 from tests.fakes import discord_payloads as p
 
 ONBOARDER = "7777"

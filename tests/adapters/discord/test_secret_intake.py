@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from core.credentials import fingerprint
+from core.secrets.credentials import fingerprint
 from tests.adapters.discord.discord_harness import discord_bot, role_admin, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from core.credential_writer import record_id
-from core.credentials import fingerprint
+from core.secrets.writer import record_id
+from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, buttons, dm_messages_with, posts_to
 
 SETUP_TOKEN = "sk-ant-oat01-" + "sEcReT7" * 12 + "_tail-bytes"

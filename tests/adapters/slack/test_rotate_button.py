@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from core.credential_writer import record_id
-from core.credentials import classify, fingerprint
+from core.secrets.writer import record_id
+from core.secrets.credentials import classify, fingerprint
 from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SlackRig, block_text, buttons, dm_messages_with, make_rig,
                                            posts_to, serving)
 from tests.adapters.slack.test_alerts import alerts_here, publish, slack_notifier

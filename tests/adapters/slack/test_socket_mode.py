@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.slack.app import mode_of
-from core.credentials import fingerprint
+from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, block_text, make_rig
 from tests.fakes.slack import FakeSlack
 from tests.leaks import found_in

@@ -17,13 +17,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from core.credentials import Credential, Kind
+from core.secrets.credentials import Credential, Kind
 from core.durations import parse_duration
 from core.gateway.client import Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from core.progress import SILENT, ProgressSink
-from core.vault import Vault, VersionInfo
+from core.secrets.vault import Vault, VersionInfo
 
 DEFAULT_PROFILE = {Kind.SETUP_TOKEN: "anthropic:default", Kind.API_KEY: "anthropic:api"}
 

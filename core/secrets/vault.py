@@ -8,9 +8,9 @@ Why this shape:
   another id, or a version swapped for another, fails authentication instead of decrypting.
 - The key never sits in the vault file. A key id (hash prefix of the key) is stored per version so a
   wrong key is reported as such, and a tampered file as tampered, and so that during a key rotation
-  each record is decrypted with the key it was written with (core/vault_keys.py).
+  each record is decrypted with the key it was written with (core/secrets/vault_keys.py).
 - A version written with `make_current=False` is *pending* until `set_current` or `delete`: a
-  credential write in progress. Housekeeping never removes a pending version (core/lifecycle.py).
+  credential write in progress. Housekeeping never removes a pending version (core/secrets/retention.py).
 What the key does not protect against: anyone who can read both the vault and the key (the same
 Unix user on the gateway host) can decrypt, and so can the gateway through the resolver: that is
 its job. It protects the credentials in backups, copies of `~/.openclaw`, config files and plans.
@@ -31,9 +31,9 @@ from typing import Any, Callable, Iterator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.credentials import fingerprint
+from core.secrets.credentials import fingerprint
 from core.fsutil import atomic_write, discard_stale_temps, file_lock
-from core.vault_keys import Keyring, KeySource, VaultError, key_id
+from core.secrets.vault_keys import Keyring, KeySource, VaultError, key_id
 
 VAULT_FORMAT = 1
 _REF = re.compile(r"^(?P<record>.+)#v(?P<version>[0-9]+)$")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from core.credentials import Credential, Kind
+from core.secrets.credentials import Credential, Kind
 
 
 @dataclass(frozen=True)

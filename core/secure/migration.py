@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.credential_writer import record_id
-from core.credentials import CredentialRejected, Kind, classify, fingerprint
+from core.secrets.writer import record_id
+from core.secrets.credentials import CredentialRejected, Kind, classify, fingerprint
 from core.gateway.client import AuditReport, Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from core.gateway.authstate import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
 from core.progress import SILENT, ProgressSink
 from core.store import Store
-from core.vault import Vault, VersionInfo
+from core.secrets.vault import Vault, VersionInfo
 
 ENV_PROFILE_ID = "anthropic:env"
 PROVIDER_RECORD = "anthropic/provider"

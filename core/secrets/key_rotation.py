@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.fsutil import file_lock
-from core.vault import Vault
-from core.vault_keys import KeyFile, VaultError, key_id, new_key, read_key_file, stage_new_key, write_key_file
+from core.secrets.vault import Vault
+from core.secrets.vault_keys import KeyFile, VaultError, key_id, new_key, read_key_file, stage_new_key, write_key_file
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ under it, and every record must stay readable by the resolver OpenClaw spawns at
 the switch, including after a kill -9 half way. So for a while two keys are valid at once:
 - Key file (the default): one base64 key per line. The first line is the newest key; the lines
   after it are keys a rotation has not finished replacing. `vault rotate-key` writes `new, old`
-  first, re-encrypts the vault, and only then writes `new` alone (core/key_rotation.py).
+  first, re-encrypts the vault, and only then writes `new` alone (core/secrets/key_rotation.py).
 - Environment (`OPENCLAW_CHATOPS_VAULT_KEY`): the service manager owns the key, so the bot cannot
   store a new one there. The operator adds the new key and moves the old one to
   `OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS` (comma-separated) in the service environment of both the

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.gateway.probes import PROBE_MAX_TOKENS, probe_profiles
+from core.gateway.live_probe import PROBE_MAX_TOKENS, probe_profiles
 from core.grammar import Command
 from core.replies import Field, Reply, Section, Severity
 from core.requests import Request

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from core.vault import Vault, VersionInfo
+from core.secrets.vault import Vault, VersionInfo
 
 DEFAULT_ROLLBACK_WINDOW_S = 7 * 86400.0
 

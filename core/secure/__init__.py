@@ -1,0 +1,1 @@
+"""Moving plaintext credentials OpenClaw already holds into the vault (`secure`)."""
