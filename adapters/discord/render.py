@@ -25,7 +25,9 @@ MAX_EMBEDS = 10
 MAX_MESSAGE_CHARS = 6000
 BUTTON_STYLES = {"primary": discord.ButtonStyle.primary, "danger": discord.ButtonStyle.danger}
 CUSTOM_ID = "openclaw:{action}:{value}"
-CUSTOM_ID_PATTERN = r"openclaw:(?P<action>[a-z.]+):(?P<value>[^\s]*)"
+# A value may hold spaces (the doctor's "Onboard ops" button carries `onboard ops`); discord.py
+# full-matches the template, so a narrower value class leaves the press unrouted ("expired").
+CUSTOM_ID_PATTERN = r"openclaw:(?P<action>[a-z.]+):(?P<value>[^\n]*)"
 _CUSTOM_ID = re.compile(CUSTOM_ID_PATTERN)
 
 
