@@ -89,6 +89,36 @@ def form_misread_as_payload(body: str, content_type: str | None) -> dict[str, An
     return None if any(name == "payload" for name, _ in fields) else dict(fields)
 
 
+# Fields of Slack's envelopes that are objects (or lists of objects) when present. Bolt's own
+# middleware and context builders read them before any listener runs, so a signed body with a
+# string there became a 500 and a logged traceback (found by the soak's fuzzing). The envelope and
+# its `event` differ: inside an event `channel`, `team` and `user` are ids. Some fields may be null
+# in Slack's payloads (`enterprise` outside Enterprise Grid); the ones Bolt reads as
+# `.get(name, {})` or indexes may not.
+ENVELOPE_KINDS = {"event": dict, "view": dict, "team": dict, "enterprise": dict, "channel": dict, "container": dict,
+                  "message": dict, "workflow_step": dict, "function_data": dict, "actions": list,
+                  "authorizations": list, "response_urls": list}
+EVENT_KINDS = {"message": dict, "previous_message": dict, "item": dict, "assistant_thread": dict}
+MAY_BE_NULL = frozenset({"team", "enterprise", "channel", "container", "authorizations", "response_urls"})
+
+
+def readable_by_bolt(body: Any) -> bool:
+    """Whether the parsed body has the shape Slack sends, at the levels Bolt reads before routing
+    (the envelope and its `event`); a refusal is a 400, as Bolt gives for a body it cannot route."""
+    if not isinstance(body, dict):
+        return False
+    event = body.get("event")
+    levels = [(body, ENVELOPE_KINDS)] + ([(event, EVENT_KINDS)] if isinstance(event, dict) else [])
+    for level, kinds in levels:
+        for name, kind in kinds.items():
+            if name not in level or (level[name] is None and name in MAY_BE_NULL):
+                continue
+            value = level[name]
+            if not isinstance(value, kind) or (kind is list and not all(isinstance(v, dict) for v in value)):
+                return False
+    return True
+
+
 @dataclass(frozen=True)
 class Received:
     """A request as it came in; turned into a BoltRequest on the thread that runs it."""
@@ -218,11 +248,13 @@ class SlackHttpServer:
         if answered_by_server(received.body, request.content_type, self._command):
             if not self._signed(received):
                 return web.json_response({"error": "invalid request"}, status=401)
+            if received.body.startswith("{") and not readable_by_bolt(json.loads(received.body)):
+                return web.json_response({"error": "invalid request"}, status=400)
             self._answered.put(received)
             return web.Response(status=200)
         try:
             bolt_request = received.for_bolt()
-            readable = isinstance(bolt_request.body.get("event", {}), dict)  # Bolt's middleware assumes an object
+            readable = readable_by_bolt(bolt_request.body)
         except (ValueError, TypeError, AttributeError, KeyError):  # a body Bolt cannot read at all
             readable = False
         if not readable:

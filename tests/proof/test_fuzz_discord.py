@@ -55,7 +55,7 @@ def answered(payload: dict):
 
 # Each example is a batch of 15 interactions on one logged-in client (60 in CI, PROOF_DISCORD_INTERACTIONS
 # in the soak); shrinking such a batch takes minutes, so a failure is reported as generated.
-@settings(max_examples=max(1, count("DISCORD_INTERACTIONS", 60) // 15), deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=max(1, -(-count("DISCORD_INTERACTIONS", 60) // 15)), deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(INTERACTION, min_size=15, max_size=15))
 def test_discord_interactions(tmp_path_factory, batch):
     tmp = tmp_path_factory.mktemp("dfuzz")
