@@ -116,7 +116,9 @@ def run_suite(suite: Suite, scale: float, python: str) -> Outcome:
         if report.exists():
             outcome.reports = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
     outcome.examples = hypothesis_counts(proc.stdout)
-    outcome.failures = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    # pytest's summary lines name the test; captured log lines also start with "ERROR", so they
+    # are only the fallback when no test is named.
+    outcome.failures = [line for line in proc.stdout.splitlines() if re.match(r"(FAILED|ERROR) \S+::", line)]
     if proc.returncode and not outcome.failures:
         outcome.failures = [(proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["no output"])[-1]]
     return outcome
