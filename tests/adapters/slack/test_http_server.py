@@ -196,7 +196,7 @@ def is_ssl_check(body: str, content_type: str) -> bool:
     """Whether Bolt reads the body as Slack's `ssl_check=1` (its own parse, as the server hands it over)."""
     try:
         parsed = Received(body, "", {"content-type": [content_type]} if content_type else {}, 0.0).for_bolt().body
-    except ValueError:
+    except (ValueError, TypeError, AttributeError, KeyError):  # the server's own test of what Bolt cannot read
         return False
     return isinstance(parsed, dict) and parsed.get("ssl_check") == "1"
 
