@@ -149,7 +149,8 @@ def rows(outcomes: list[Outcome]) -> list[str]:
     return out
 
 
-def section(outcomes: list[Outcome], scale: float, elapsed: float, started: dt.datetime, estimate: float) -> str:
+def section(outcomes: list[Outcome], scale: float, elapsed: float, started: dt.datetime, estimate: float,
+            host: dict[str, str]) -> str:
     full = scale >= 1
     lines = [START, "## Soak: the proof suites at full scale", "",
              f"`python -m bench soak{'' if full else f' --scale {scale:g}'}` on {started:%Y-%m-%d %H:%M} UTC: "
@@ -160,7 +161,9 @@ def section(outcomes: list[Outcome], scale: float, elapsed: float, started: dt.d
                   f"promise. Estimated full-scale time: about {estimate / 60:.0f} min (each suite's fixed cost, "
                   "measured by a run with every count at 1, plus its scaled part extrapolated linearly; on the "
                   "load average below).", ""]
-    lines += [f"- {k}: {v}" for k, v in machine().items()]
+    # The load at the end too: a soak is long, and what else ran meanwhile shows only there.
+    lines += [f"- {k}: {v}" for k, v in host.items()]
+    lines += [f"- load average at the end: {machine()['load average at start']}"]
     lines += ["", *rows(outcomes), "", END]
     return "\n".join(lines)
 
@@ -189,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.scale <= 1:
         parser.error("--scale must be in (0, 1]")
     started = dt.datetime.now(dt.timezone.utc)
+    host = machine()
     fixed: list[Outcome] = []
     if args.scale < 1:
         print("== fixed costs: every suite with every count at 1 …", flush=True)
@@ -200,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = run_lanes(args.scale, sys.executable)
     elapsed = time.monotonic() - t0
     estimate = estimate_full(outcomes, fixed, args.scale) if fixed else elapsed
-    text = section(outcomes, args.scale, elapsed, started, estimate)
+    text = section(outcomes, args.scale, elapsed, started, estimate, host)
     print("\n" + text)
     if not args.no_write:
         write_section(text)
