@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import shlex
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from core.alerts.center import AlertCenter
-from core.alerts.outbox import Outbox
+from core.alerts.outbox import Notifier, Outbox
 from core.alerts.watcher import Watcher
 from core.chatops import ChatOps, Options
 from core.fsutil import atomic_write
@@ -71,6 +72,8 @@ def resolver_env(settings: Settings, provider: ExecProvider) -> dict[str, str]:
 
 @dataclass
 class Components:
+    """The running bot's parts; to the chat adapters, their `core.adapter.AdapterParts`."""
+
     settings: Settings
     chatops: ChatOps
     gateway: Gateway
@@ -78,11 +81,25 @@ class Components:
     store: Store
     alerts: AlertCenter
     watcher: Watcher
-    health: "Health | None" = None  # set by `run` (bot/health.py); adapters register probes on it
+    health: "Health | None" = None  # set by `run` (bot/health.py); see `watch_connection`
 
-    def add_notifier(self, platform: str, notifier) -> None:
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The raw settings: each adapter parses its own."""
+        return self.settings.raw
+
+    @property
+    def notes(self) -> Store:
+        return self.store
+
+    def add_notifier(self, platform: str, notifier: Notifier) -> None:
         """Adapters register how they deliver alerts (post, edit in place, thread follow-up)."""
         self.alerts.outbox.notifiers[platform] = notifier
+
+    def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
+        """An adapter's connection probe, asked at every health write (none without `run`)."""
+        if self.health is not None:
+            self.health.watch(adapter, connected)
 
 
 def build(settings: Settings) -> Components:

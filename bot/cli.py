@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.settings import PROJECT_ROOT, Settings
+from core.adapter import ConfigError
 from core.secrets import key_rotation
 from core.secrets.vault import Vault
 from core.secrets.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, VaultError, key_source
@@ -86,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args)
     parts = build(settings)
-    adapters = chat_adapters(settings)
+    adapters = chat_adapters(settings.raw)
     health = start_health(parts)
     try:
         if not adapters:
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except SettingsError as exc:
+    except ConfigError as exc:  # the bot's settings or an adapter's
         print(f"settings: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

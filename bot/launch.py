@@ -1,48 +1,44 @@
 """Which chat adapters to start, decided by which tokens are set.
 
-Each adapter's `start(parts)` blocks until it stops, so with Slack and Discord both configured
-each runs in its own thread; the process ends when all have stopped (or on Ctrl-C). Adapter
-modules are imported here, at `run` time, so `console`, `resolve` and `vault` never load
-slack_bolt or discord.py.
+Adapters are `core.adapter.Adapter`s: the launcher asks each whether it is configured and starts
+those that are; adapters import nothing from `bot/`. Each adapter's `start(parts)` blocks until it
+stops, so with Slack and Discord both configured each runs in its own thread; the process ends
+when all have stopped (or on Ctrl-C). Adapter modules are imported here, at `run` time, so
+`console`, `resolve` and `vault` never load slack_bolt or discord.py.
 """
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Mapping
 
-from bot.settings import Settings
+from core.adapter import Adapter, AdapterParts
 
-if TYPE_CHECKING:
-    from bot.app import Components
-
-Starter = Callable[["Components"], int]
+Starter = Callable[[AdapterParts], int]
 
 
-def configured_starters(settings: Settings) -> list[Starter]:
-    starters: list[Starter] = []
+def known_adapters() -> list[Adapter]:
+    from adapters.discord import app as discord_app
     from adapters.slack import app as slack_app
 
-    if slack_app.configured(settings):
-        starters.append(slack_app.start)
-    from adapters.discord import app as discord_app
-
-    if discord_app.configured(settings):
-        starters.append(discord_app.start)
-    return starters
+    return [slack_app, discord_app]
 
 
-def chat_adapters(settings: Settings) -> Starter | None:
+def configured_adapters(env: Mapping[str, str]) -> list[Adapter]:
+    return [adapter for adapter in known_adapters() if adapter.configured(env)]
+
+
+def chat_adapters(env: Mapping[str, str]) -> Starter | None:
     """A function that runs every configured chat adapter until stopped, or None when none is."""
-    starters = configured_starters(settings)
-    if not starters:
+    adapters = configured_adapters(env)
+    if not adapters:
         return None
 
-    def run_all(parts: "Components") -> int:
-        if len(starters) == 1:
-            return starters[0](parts)
+    def run_all(parts: AdapterParts) -> int:
+        if len(adapters) == 1:
+            return adapters[0].start(parts)
         codes: list[int] = []
-        threads = [threading.Thread(target=lambda s=s: codes.append(s(parts)), name=s.__module__, daemon=True)
-                   for s in starters]
+        threads = [threading.Thread(target=lambda a=a: codes.append(a.start(parts)), name=a.name, daemon=True)
+                   for a in adapters]
         for thread in threads:
             thread.start()
         try:

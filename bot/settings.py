@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.access import Policy, Role
+from core.adapter import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class SettingsError(ValueError):
-    pass
+class SettingsError(ConfigError):
+    """A bot setting that cannot be used (the adapters raise `ConfigError` for theirs)."""
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -113,7 +114,7 @@ class Settings:
         return self.chatops_dir / "resolve"
 
     def get(self, name: str, default: str = "") -> str:
-        """A raw setting (adapters read their own tokens through this)."""
+        """A raw setting, as the merged environment holds it."""
         return self.raw.get(name, default)
 
     @classmethod

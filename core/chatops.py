@@ -29,7 +29,7 @@ from core.secure.migration import cached_plaintext_count
 from core.secrets.anthropic_check import Prober
 from core.replies import Reply, Severity
 from core.requests import Directory, PlaceKind, Request, User
-from core.store import Store
+from core.store import Session, Store
 from core.secrets.vault import Vault, VaultError, VersionInfo, split_ref
 
 log = logging.getLogger(__name__)
@@ -272,6 +272,32 @@ class ChatOps:
                   "onboard` so the bot takes it in a DM.\nFingerprint: " + ", ".join(fingerprints)),
             severity=Severity.ERROR, failed=True, burned=True, code="burned",
         )
+
+    # -- what chat adapters ask besides a command, a button or a message -------------------------
+    # A platform's own rules raise a few questions before or beside a command: a secure form is
+    # labelled before anything slow runs, a session is checked before moving it to a DM,
+    # autocomplete must answer in time. These methods answer them, so an adapter holds this object
+    # and never the store or the gateway behind it.
+    def register_directory(self, platform: str, directory: Directory) -> None:
+        """How an adapter tells core who is in which group on its platform (`core.requests.Directory`)."""
+        self.directories[platform] = directory
+
+    def onboarding_session(self, session_id: str) -> Session | None:
+        """The onboarding session a button or form names (a local read, no gateway call), or None."""
+        return self.store.session(session_id)
+
+    def agent_names(self) -> list[str]:
+        """The gateway's agents, from openclaw.json (never a CLI call); [] when it cannot be read."""
+        try:
+            return self.gateway.agents()
+        except GatewayError:
+            return []
+
+    def profile_ids(self, agent: str | None = None) -> list[str]:
+        """The profile ids in the cached status of `agent` (of every agent when None), sorted.
+        Never a CLI call: autocomplete must answer within Discord's 3 s."""
+        agents = [agent] if agent else self.agent_names()
+        return sorted({p.id for a in agents if (snap := self.gateway.cached(a)) for p in snap.profiles()})
 
 
 def _looks_like_command(text: str) -> bool:

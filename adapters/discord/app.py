@@ -1,4 +1,5 @@
-"""Entry points `bot/launch.py` calls: is Discord configured, and run it until stopped."""
+"""The Discord adapter as the launcher sees it (`core.adapter.Adapter`): is it configured, and
+run it until stopped."""
 from __future__ import annotations
 
 import logging
@@ -7,27 +8,25 @@ import discord
 
 from adapters.discord import endpoints
 from adapters.discord.client import ChatOpsClient
-from adapters.discord.config import TOKEN, DiscordConfig
-from bot.app import Components
-from bot.settings import Settings
+from adapters.discord.config import TOKEN, DiscordConfig, configured
+from core.adapter import AdapterParts
+
+__all__ = ["configured", "name", "start"]
 
 log = logging.getLogger(__name__)
 
-
-def configured(settings: Settings) -> bool:
-    return bool(settings.get(TOKEN).strip())
+name = "discord"
 
 
-def start(parts: Components) -> int:
+def start(parts: AdapterParts) -> int:
     """Run the Discord bot until stopped; 1 when Discord refuses the token."""
-    config = DiscordConfig.from_settings(parts.settings)
+    config = DiscordConfig.from_env(parts.env)
     if config.api_url:
         endpoints.use_api(config.api_url)
     client = ChatOpsClient(parts, config)
-    if parts.health is not None:
-        parts.health.watch("discord", lambda: client.is_ready() and not client.is_closed())
+    parts.watch_connection("discord", lambda: client.is_ready() and not client.is_closed())
     try:
-        client.run(config.token, log_handler=None)  # keep the logging set up by bot.app.build
+        client.run(config.token, log_handler=None)  # keep the logging the bot set up
     except discord.LoginFailure:
         log.error("Discord refused %s; check the bot token in the Developer Portal", TOKEN)
         return 1

@@ -23,8 +23,7 @@ from adapters.discord.config import DiscordConfig
 from adapters.discord.directory import GuildDirectory
 from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.sync import sync_commands
-from bot.app import Components
-from core.gateway.runner import GatewayError
+from core.adapter import AdapterParts
 from core.grammar import Verb
 from core.handlers.onboarding import DM_ACTION, describe_target
 from core.progress import Progress
@@ -112,7 +111,7 @@ class SecretModal(discord.ui.Modal):
 
 
 class ChatOpsClient(discord.Client):
-    def __init__(self, parts: Components, config: DiscordConfig, **options: Any) -> None:
+    def __init__(self, parts: AdapterParts, config: DiscordConfig, **options: Any) -> None:
         # Interactions a handler of ours took on (popped by the on_interaction safety net).
         self.claimed: dict[int, bool] = {}
         intents = discord.Intents.none()
@@ -134,12 +133,12 @@ class ChatOpsClient(discord.Client):
         self.tree.add_command(build_group(self.run_verb, agents=self.complete_agents, profiles=self.complete_profiles,
                                           permissions=config.command_permissions), guild=self.guild)
         self.add_dynamic_items(render.ActionButton)
-        self.chatops.directories["discord"] = GuildDirectory(self)
+        self.chatops.register_directory("discord", GuildDirectory(self))
 
     async def setup_hook(self) -> None:
         if self.config.api_url:  # through a REST proxy: the gateway is the one it names
             await endpoints.use_gateway_of(self.http)
-        await sync_commands(self.tree, self.parts.store, self.guild)
+        await sync_commands(self.tree, self.parts.notes, self.guild)
         self.parts.add_notifier("discord", DiscordNotifier(self))  # team alerts, once the loop and login exist
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -287,7 +286,7 @@ class ChatOpsClient(discord.Client):
             await interaction.response.send_message(OUTSIDER_REFUSAL, ephemeral=True)
             return
         if action == PASTE:  # must be the first response: a modal cannot follow a defer
-            session = self.parts.store.session(value)
+            session = self.chatops.onboarding_session(value)
             label = f"{session.method} for agent {session.agent}" if session and session.method else "Credential"
             await interaction.response.send_modal(self.modal(value, label))
         elif action == DM_ACTION:
@@ -303,7 +302,7 @@ class ChatOpsClient(discord.Client):
             await self.deliver(interaction, reply, ephemeral=True)
 
     async def move_to_dm(self, interaction: discord.Interaction, session_id: str) -> None:
-        session = self.parts.store.session(session_id)
+        session = self.chatops.onboarding_session(session_id)
         if session is None or session.state != "open":
             await interaction.response.send_message("That onboarding session is closed; start again with `/openclaw onboard`.",
                                                     ephemeral=True)
@@ -324,19 +323,11 @@ class ChatOpsClient(discord.Client):
 
     # -- autocomplete (never a CLI call: openclaw.json and the cached snapshot only) ------------
     async def complete_agents(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        try:
-            agents = self.parts.gateway.agents()
-        except GatewayError:
-            return []
+        agents = self.chatops.agent_names()
         return [app_commands.Choice(name=a, value=a) for a in agents if current.lower() in a.lower()][:25]
 
     async def complete_profiles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        chosen = getattr(interaction.namespace, "agent", None)
-        try:
-            agents = [chosen] if chosen else self.parts.gateway.agents()
-        except GatewayError:
-            return []
-        ids = sorted({p.id for a in agents if (snap := self.parts.gateway.cached(a)) for p in snap.profiles()})
+        ids = self.chatops.profile_ids(getattr(interaction.namespace, "agent", None))
         head, _, last = current.rpartition(" ")  # `order` takes several ids: complete the last one
         values = [f"{head} {i}".strip() for i in ids if last.lower() in i.lower()]
         return [app_commands.Choice(name=v[:100], value=v[:100]) for v in values][:25]

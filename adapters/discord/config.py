@@ -1,15 +1,16 @@
-"""Discord settings, read from the raw environment through `Settings.get`.
+"""Discord settings, parsed from the raw settings mapping (all listed in `.env.example`).
 
 They live here rather than in `bot/settings.py` so the adapter stays one folder: a deployment that
 never uses Discord never parses them.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import discord
 
-from bot.settings import Settings, SettingsError
+from core.adapter import ConfigError
 
 TOKEN = "DISCORD_BOT_TOKEN"
 APPLICATION_ID = "DISCORD_APPLICATION_ID"
@@ -23,12 +24,16 @@ API_URL = "DISCORD_API_URL"  # a REST proxy in front of Discord (…/api/v10); u
 DEFAULT_COMMAND_PERMISSIONS = "manage_guild"
 
 
-def _snowflake(settings: Settings, name: str) -> int | None:
-    text = settings.get(name).strip()
+def configured(env: Mapping[str, str]) -> bool:
+    return bool(env.get(TOKEN, "").strip())
+
+
+def _snowflake(env: Mapping[str, str], name: str) -> int | None:
+    text = env.get(name, "").strip()
     if not text:
         return None
     if not text.isdigit():
-        raise SettingsError(f"{name} must be a numeric Discord id")
+        raise ConfigError(f"{name} must be a numeric Discord id")
     return int(text)
 
 
@@ -40,14 +45,14 @@ def _permissions(text: str) -> discord.Permissions | None:
     perms = discord.Permissions.none()
     for name in names:
         if name not in discord.Permissions.VALID_FLAGS:
-            raise SettingsError(f"{COMMAND_PERMISSIONS}: unknown Discord permission {name!r}")
+            raise ConfigError(f"{COMMAND_PERMISSIONS}: unknown Discord permission {name!r}")
         setattr(perms, name, True)
     return perms
 
 
 def _url(text: str) -> str:
     if text and not text.startswith(("http://", "https://")):
-        raise SettingsError(f"{API_URL} must be an http(s) URL such as http://127.0.0.1:8080/api/v10")
+        raise ConfigError(f"{API_URL} must be an http(s) URL such as http://127.0.0.1:8080/api/v10")
     return text.rstrip("/")
 
 
@@ -61,15 +66,15 @@ class DiscordConfig:
     api_url: str = ""  # "" → discord.com
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "DiscordConfig":
-        scan = settings.get(SCAN_GUILD_MESSAGES, "false").strip().lower()
+    def from_env(cls, env: Mapping[str, str]) -> "DiscordConfig":
+        scan = env.get(SCAN_GUILD_MESSAGES, "false").strip().lower()
         if scan not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
-            raise SettingsError(f"{SCAN_GUILD_MESSAGES} must be true or false")
+            raise ConfigError(f"{SCAN_GUILD_MESSAGES} must be true or false")
         return cls(
-            token=settings.get(TOKEN).strip(),
-            application_id=_snowflake(settings, APPLICATION_ID),
-            guild_id=_snowflake(settings, GUILD_ID),
+            token=env.get(TOKEN, "").strip(),
+            application_id=_snowflake(env, APPLICATION_ID),
+            guild_id=_snowflake(env, GUILD_ID),
             scan_guild_messages=scan in ("1", "true", "yes", "on"),
-            command_permissions=_permissions(settings.get(COMMAND_PERMISSIONS, DEFAULT_COMMAND_PERMISSIONS)),
-            api_url=_url(settings.get(API_URL).strip()),
+            command_permissions=_permissions(env.get(COMMAND_PERMISSIONS, DEFAULT_COMMAND_PERMISSIONS)),
+            api_url=_url(env.get(API_URL, "").strip()),
         )

@@ -14,7 +14,7 @@ import logging
 import discord
 from discord import app_commands
 
-from core.store import Store
+from core.adapter import Notes
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def store_key(application_id: int | None, guild: discord.abc.Snowflake | None) -
     return f"discord.commands.{application_id or 'app'}.{guild.id if guild else 'global'}"
 
 
-async def sync_commands(tree: app_commands.CommandTree, store: Store,
+async def sync_commands(tree: app_commands.CommandTree, store: Notes,
                         guild: discord.abc.Snowflake | None) -> bool:
     """Sync `tree` to `guild` (or globally) unless the same payload was synced before. True when sent."""
     key = store_key(tree.client.application_id, guild)

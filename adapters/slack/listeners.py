@@ -172,7 +172,7 @@ class SlackAdapter:
 
     def open_secret_modal(self, body: dict[str, Any], session_id: str) -> None:
         """views.open comes first: the trigger_id expires 3 s after the click."""
-        session = self.chatops.store.session(session_id)
+        session = self.chatops.onboarding_session(session_id)
         label = f"Paste the {Kind(session.method).label}" if session and session.method else "Paste the credential"
         try:
             self.client.views_open(trigger_id=body["trigger_id"], view=render.secret_modal(session_id, label))

@@ -103,7 +103,7 @@ async def running(bot: BotHarness, *, scan: bool = False, manage_messages: bool 
     fake = await FakeDiscord(observe=lambda: len(log.read_text().splitlines()) if log.exists() else 0).start()
     saved = Route.BASE
     Route.BASE = fake.base
-    settings = DiscordConfig.from_settings(bot.parts.settings)
+    settings = DiscordConfig.from_env(bot.parts.env)
     cfg = DiscordConfig(**{**settings.__dict__, "scan_guild_messages": scan, **config})
     client = ChatOpsClient(bot.parts, cfg)
     try:

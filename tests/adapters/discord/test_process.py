@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from adapters.discord.config import DiscordConfig
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
+from core.adapter import ConfigError
 from tests.adapters.discord.discord_harness import ADMIN_ID, admin, edits_original, is_progress
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import Captured, FakeDiscord
@@ -102,5 +103,5 @@ def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_sock
 @pytest.mark.parametrize("value", ["discord.com/api/v10", "ws://127.0.0.1:1/api/v10"])
 def test_a_discord_api_url_that_is_not_http_is_refused_at_start_up(value, tmp_path):
     env = {"HOME": str(tmp_path), "OPENCLAW_CHATOPS_DIR": str(tmp_path), "DISCORD_API_URL": value}
-    with pytest.raises(SettingsError, match="DISCORD_API_URL must be an http"):
-        DiscordConfig.from_settings(Settings.load(env, env_file=Path("/nonexistent")))
+    with pytest.raises(ConfigError, match="DISCORD_API_URL must be an http"):
+        DiscordConfig.from_env(Settings.load(env, env_file=Path("/nonexistent")).raw)

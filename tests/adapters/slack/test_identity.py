@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from adapters.slack.app import groups_max_stale
+from adapters.slack.config import groups_max_stale
 from adapters.slack.identity import Directory
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
+from core.adapter import ConfigError
 from core.access import Policy, Role
 from tests.fakes.slack import FakeSlack
 
@@ -43,9 +44,9 @@ def test_group_roles_lapse_after_failing_refreshes_and_direct_ones_stay(fake_sla
 def test_the_bound_is_a_setting(tmp_path: Path) -> None:
     def bound(value: str | None) -> float:
         env = {"OPENCLAW_STATE_DIR": str(tmp_path), **({"SLACK_GROUPS_MAX_STALE": value} if value is not None else {})}
-        return groups_max_stale(Settings.load(env=env, env_file=tmp_path / "no.env"))
+        return groups_max_stale(Settings.load(env=env, env_file=tmp_path / "no.env").raw)
 
     assert bound(None) == 1800 and bound("900") == 900 and bound("0") == 0
     for wrong in ("soon", "-5", "inf"):
-        with pytest.raises(SettingsError, match="SLACK_GROUPS_MAX_STALE"):
+        with pytest.raises(ConfigError, match="SLACK_GROUPS_MAX_STALE"):
             bound(wrong)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.slack.app import mode_of
+from adapters.slack.config import mode_of
 from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, block_text, make_rig
 from tests.fakes.slack import FakeSlack
@@ -16,7 +16,7 @@ def test_socket_mode_acks_a_slash_command(oc_bin: str, prepared_home: Path, tmp_
                                           fake_slack: FakeSlack, caplog) -> None:
     caplog.set_level("DEBUG")
     harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake_slack, SLACK_APP_TOKEN="xapp-fake", SLACK_MODE="")
-    assert mode_of(harness.parts.settings) == "socket"
+    assert mode_of(harness.parts.env) == "socket"
     handler = slack.socket_handler()
     handler.connect()
     try:
