@@ -13,9 +13,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from adapters.slack.config import SlackConfig, configured
+from adapters.slack.delivery import retry_handlers
 from adapters.slack.http_server import EVENTS_PATH, SlackHttpServer
 from adapters.slack.identity import Directory, group_ids_in
-from adapters.slack.listeners import SlackAdapter, retry_handlers
+from adapters.slack.listeners import SlackAdapter
 from adapters.slack.logs import library_logger
 from adapters.slack.notifier import SlackNotifier, alert_client
 from core.adapter import AdapterParts

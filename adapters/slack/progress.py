@@ -1,6 +1,6 @@
 """Progress on Slack: a "Working…" message edited in place, then replaced by the answer.
 
-- A slash command shows it through its `response_url`, ephemerally (listeners.Responder). Slack
+- A slash command shows it through its `response_url`, ephemerally (delivery.Responder). Slack
   takes at most 5 messages through one response_url, so progress uses at most `PROGRESS_USES` of
   them and the answer the rest: an ephemeral answer replaces the working message
   (`replace_original`); an in-channel one cannot (an ephemeral message never becomes public), so

@@ -82,7 +82,7 @@ def test_rotate_now_finds_admins_who_are_admins_through_a_user_group(oc_bin: str
            "OPENCLAW_CHATOPS_OPERATORS": f"slack:{OPERATOR},slack:{ADMIN}"}
     with serving(*make_rig(oc_bin, prepared_home, tmp_path, fake_slack, **env), fake_slack) as rig:
         ops = rig.harness.chatops
-        rig.slack.adapter.directory.ttl_s = 0.0  # memberships read afresh, not cached for 5 minutes
+        rig.slack.adapter.intake.directory.ttl_s = 0.0  # memberships read afresh, not cached for 5 minutes
         rotate = onboarded_and_expiring(rig)
 
         _, _, first_url = rig.click(rotate, user=OPERATOR, channel=CHANNEL)

@@ -85,7 +85,7 @@ def test_a_status_too_long_for_one_response_url_arrives_whole(tmp_path: Path, fa
         assert status == 200
         path = urllib.parse.urlsplit(response_url).path
         fake_slack.wait_for(lambda f: [c for c in f.calls if c.path == path])  # the reply job is under way
-        rig.slack.adapter.work.shutdown(wait=True)  # and has finished, however it went
+        rig.slack.adapter.workers.pool.shutdown(wait=True)  # and has finished, however it went
         refused = [c for c in fake_slack.calls if c.path == path and c.status != 200]
         replies = rig.replies_at(response_url)
         seen = block_text([m.get("blocks") for m in replies]
