@@ -31,7 +31,7 @@ class GuildDirectory:
     def user(self, user_id: str) -> User:
         if not user_id.isdigit():
             return User("discord", user_id)
-        future = asyncio.run_coroutine_threadsafe(self.client.roles_in_guilds(int(user_id)), self.client.loop)
+        future = asyncio.run_coroutine_threadsafe(self.client.members.roles_in_guilds(int(user_id)), self.client.loop)
         try:
             roles = future.result(timeout=LOOKUP_TIMEOUT_S)
         except TimeoutError:
@@ -42,6 +42,6 @@ class GuildDirectory:
         return User("discord", user_id, groups=roles)
 
     def people(self, entry_id: str) -> list[str]:
-        if entry_id.isdigit() and any(g.get_role(int(entry_id)) for g in self.client.served_guilds()):
+        if entry_id.isdigit() and any(g.get_role(int(entry_id)) for g in self.client.members.served_guilds()):
             return []
         return [entry_id]

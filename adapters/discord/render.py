@@ -120,4 +120,5 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
         return cls(Action(match["action"], item.label or "", match["value"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.client.on_action(interaction, self.action.id, self.action.value)  # type: ignore[attr-defined]
+        intake = interaction.client.intake  # type: ignore[attr-defined]  # the ChatOpsClient
+        await intake.press(interaction, self.action.id, self.action.value)

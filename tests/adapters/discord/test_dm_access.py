@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.discord.client import OUTSIDER_REFUSAL
+from adapters.discord.members import OUTSIDER_REFUSAL
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
                                                    dm_reply, running, viewer)
 from tests.fakes import discord_payloads as p
