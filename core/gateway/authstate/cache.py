@@ -11,6 +11,19 @@ from core.gateway.authstate.rows import RawStore, Rows
 
 __all__ = ["StoreCache"]
 
+# (inode, size, mtime_ns) of one file: a replaced, grown or rewritten file has another.
+FileStamp = tuple[int, int, int]
+# The database's and its `-wal`'s (None while there is no WAL file).
+Stamp = tuple[FileStamp, FileStamp | None]
+
+
+def _file_stamp(path: Path) -> FileStamp | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
 
 class StoreCache:
     """Parsed rows per database, re-read when its files change and at least every `max_age_s`.
@@ -27,7 +40,7 @@ class StoreCache:
 
     def __init__(self, max_age_s: float = 5.0) -> None:
         self.max_age_s = max_age_s
-        self._entries: dict[Path, tuple[tuple, float, RawStore]] = {}
+        self._entries: dict[Path, tuple[Stamp, float, RawStore]] = {}
         self._conns: dict[Path, tuple[int, sqlite3.Connection]] = {}
         self._lock = threading.Lock()
 
@@ -54,18 +67,12 @@ class StoreCache:
             return raw
 
     @staticmethod
-    def _stamp(path: Path) -> tuple | None:
-        stamp = []
-        for part in (path, path.with_name(path.name + "-wal")):
-            try:
-                st = part.stat()
-            except FileNotFoundError:
-                if part == path:
-                    return None
-                stamp.append(None)
-                continue
-            stamp.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        return tuple(stamp)
+    def _stamp(path: Path) -> Stamp | None:
+        """The database's and its `-wal`'s (None without one); None when the database is gone."""
+        main = _file_stamp(path)
+        if main is None:
+            return None
+        return main, _file_stamp(path.with_name(path.name + "-wal"))
 
     def read(self, path: Path, rows: Rows) -> RawStore:
         path = Path(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.gateway.authstate.guard import AuthStoreUnreadable
 from core.gateway.authstate.rows import AGENT_STORE, SHARED_STORE, read_agent_store, read_shared_store
-from core.gateway.authstate.shapes import VALUE_FIELDS
+from core.gateway.authstate.shapes import VALUE_FIELDS, Credential
 
 __all__ = ["StoreLocation", "locate", "read_profiles", "read_value"]
 
@@ -38,7 +38,7 @@ def locate(state_dir: Path, file: str) -> StoreLocation:
     raise AuthStoreUnreadable(f"{rel} is not an auth-profile store this bot knows.")
 
 
-def read_profiles(location: StoreLocation) -> dict[str, dict]:
+def read_profiles(location: StoreLocation) -> dict[str, Credential]:
     """The `profiles` object of one store, through the guarded read-only reader."""
     reader = read_shared_store if location.kind == "shared" else read_agent_store
     return reader(location.path).profiles

@@ -24,7 +24,7 @@ from core.gateway.authstate.guard import (
     check_layout,
     open_readonly,
 )
-from core.gateway.authstate.shapes import check_profiles, check_state, parse_json
+from core.gateway.authstate.shapes import Credential, check_profiles, check_state, parse_json
 
 __all__ = [
     "AGENT_STORE", "SHARED_KEYS", "SHARED_STORE", "RawStore", "Rows",
@@ -41,7 +41,7 @@ class RawStore:
     """One store's auth rows, shape-checked (profiles may hold plaintext: never log this)."""
 
     path: Path
-    profiles: dict[str, dict] = field(default_factory=dict)
+    profiles: dict[str, Credential] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     exists: bool = True
 
@@ -58,7 +58,8 @@ def agent_rows(db: sqlite3.Connection, path: Path) -> RawStore:
     except sqlite3.Error as exc:
         raise AuthStoreUnreadable(f"Cannot read {path.name}: {type(exc).__name__}") from exc
     profiles = check_profiles(parse_json(store[0], path.name, "auth_profile_store"), path.name) if store else {}
-    return RawStore(path, profiles, check_state(parse_json(state[0], path.name, "auth_profile_state"), path.name) if state else {})
+    usage = check_state(parse_json(state[0], path.name, "auth_profile_state"), path.name) if state else {}
+    return RawStore(path, profiles, usage)
 
 
 def shared_rows(db: sqlite3.Connection, path: Path) -> RawStore:
@@ -69,7 +70,8 @@ def shared_rows(db: sqlite3.Connection, path: Path) -> RawStore:
     except sqlite3.Error as exc:
         raise AuthStoreUnreadable(f"Cannot read {path.name}: {type(exc).__name__}") from exc
     if not set(rows) <= SHARED_KEYS:
-        raise AuthStateUnsupported(f"{path.name}: shared auth keys {sorted(set(rows) - SHARED_KEYS)} are not ones this bot knows.")
+        raise AuthStateUnsupported(
+            f"{path.name}: shared auth keys {sorted(set(rows) - SHARED_KEYS)} are not ones this bot knows.")
     where = parse_json(rows["auth.sharedStore"], path.name, "auth.sharedStore") if "auth.sharedStore" in rows else None
     if where is not None and where != {"location": "state-db"}:
         raise AuthStateUnsupported(f"{path.name}: shared auth store location is not one this bot knows.")

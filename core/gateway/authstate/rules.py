@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.gateway.authstate.rows import RawStore
-from core.gateway.authstate.shapes import REF_FIELDS, VALUE_FIELDS
+from core.gateway.authstate.shapes import REF_FIELDS, VALUE_FIELDS, Credential
 
 __all__ = [
     "COOLDOWN_BYPASS", "WARN_AFTER_MS", "MergedStore", "clear_expired", "eligible", "expiry_state", "finite_int",
@@ -28,9 +28,9 @@ WARN_AFTER_MS = 86_400_000  # OpenClaw's DEFAULT_OAUTH_WARN_MS
 class MergedStore:
     """What OpenClaw sees for one agent: the default agent's (and shared) rows read through."""
 
-    profiles: dict[str, dict]
+    profiles: dict[str, Credential]
     order: dict[str, list[str]] | None
-    usage: dict[str, dict]
+    usage: dict[str, dict[str, Any]]
     local_ids: frozenset[str]
     store_path: Path
 
@@ -38,13 +38,14 @@ class MergedStore:
 def merge(base: dict[str, Any], override: RawStore) -> dict[str, Any]:
     """persisted.ts `mergeAuthProfileStores`: the override's profiles first, its state wins per id."""
     profiles = {**override.profiles, **{k: v for k, v in base["profiles"].items() if k not in override.profiles}}
-    base_order, over_order = base.get("order"), override.state.get("order")
-    order = {**(base_order or {}), **(over_order or {})} if (base_order or over_order) else None
+    base_order: dict[str, list[str]] = base.get("order") or {}
+    over_order: dict[str, list[str]] = override.state.get("order") or {}
+    order = {**base_order, **over_order} if (base_order or over_order) else None
     if order is not None:
         for provider in {norm_provider(c.get("provider")) for c in override.profiles.values()}:
             own = [p for p, c in override.profiles.items() if norm_provider(c.get("provider")) == provider]
-            over_key = next((k for k in (over_order or {}) if norm_provider(k) == provider), None)
-            base_key = next((k for k in (base_order or {}) if norm_provider(k) == provider), None)
+            over_key = next((k for k in over_order if norm_provider(k) == provider), None)
+            base_key = next((k for k in base_order if norm_provider(k) == provider), None)
             key = over_key or base_key
             if not key:
                 continue
@@ -52,8 +53,8 @@ def merge(base: dict[str, Any], override: RawStore) -> dict[str, Any]:
                 del order[other]
             if over_key:
                 order[key] = unique(over_order[over_key])
-            else:
-                order[key] = unique([*own, *(base_order or {}).get(base_key, []), *order.get(key, [])])
+            else:  # the key is the base's
+                order[key] = unique([*own, *base_order.get(key, []), *order.get(key, [])])
         order = {k: [p for p in v] for k, v in order.items() if v} or None
     usage = {**base["usage"], **(override.state.get("usageStats") or {})}
     usage = {k: v for k, v in usage.items() if k in profiles or k.startswith("inline-api-key:")}
@@ -81,7 +82,7 @@ def timestamp_ms(value: Any) -> float | None:
 
 def unusable_until(stats: dict[str, Any]) -> float | None:
     """usage-state `resolveProfileUnusableUntil` for display: the latest of block, cooldown, disable."""
-    values = [v for v in (timestamp_ms(stats.get("blockedUntil")), timestamp_ms(stats.get("cooldownUntil")), timestamp_ms(stats.get("disabledUntil"))) if v]
+    values = [v for v in (timestamp_ms(stats.get(f"{name}Until")) for name in ("blocked", "cooldown", "disabled")) if v]
     return max(values) if values else None
 
 
@@ -127,12 +128,12 @@ def expiry_state(expires: Any, now: int, warn_ms: int) -> str:
     return "expiring" if expires - now <= warn_ms else "valid"
 
 
-def _has_secret(cred: dict, kind: str) -> bool:
+def _has_secret(cred: Credential, kind: str) -> bool:
     value, ref = cred.get(VALUE_FIELDS[kind]), cred.get(REF_FIELDS[kind])
     return (isinstance(value, str) and bool(value.strip())) or (isinstance(ref, dict) and bool(ref.get("id")))
 
 
-def eligible(cred: dict | None, now: int) -> tuple[bool, str]:
+def eligible(cred: Credential | None, now: int) -> tuple[bool, str]:
     """credential-state `evaluateStoredCredentialEligibility`, for api_key and token credentials."""
     if cred is None:
         return False, "profile_missing"
@@ -151,7 +152,7 @@ def eligible(cred: dict | None, now: int) -> tuple[bool, str]:
     return (expires != "expired"), ("expired" if expires == "expired" else "ok")
 
 
-def health(cred: dict, now: int, warn_ms: int = WARN_AFTER_MS) -> tuple[str, int | None]:
+def health(cred: Credential, now: int, warn_ms: int = WARN_AFTER_MS) -> tuple[str, int | None]:
     """auth-health `buildProfileHealth`: (status, expiresAt); an API key is `static` or `missing`."""
     if isinstance(cred.get("setup"), dict) and cred["setup"].get("replacement"):
         return "missing", None
@@ -167,7 +168,8 @@ def health(cred: dict, now: int, warn_ms: int = WARN_AFTER_MS) -> tuple[str, int
 
 
 def finite_int(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+    finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return int(value) if finite else None
 
 
 def mask(value: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from core.gateway.authstate.guard import AuthStateUnsupported
 
 __all__ = [
-    "PROFILE_TYPES", "REF_FIELDS", "STATE_KEYS", "USAGE_NUMBERS", "USAGE_STRINGS", "VALUE_FIELDS",
+    "PROFILE_TYPES", "REF_FIELDS", "STATE_KEYS", "USAGE_NUMBERS", "USAGE_STRINGS", "VALUE_FIELDS", "Credential",
     "check_profiles", "check_state", "parse_json",
 ]
 
@@ -19,10 +19,14 @@ VALUE_FIELDS = {"token": "token", "api_key": "key"}
 REF_FIELDS = {"token": "tokenRef", "api_key": "keyRef"}
 PROFILE_TYPES = ("api_key", "token", "oauth")
 # `ProfileUsageStats` in the release's type declarations; an unknown key means a new layout.
-USAGE_NUMBERS = {"lastUsed", "blockedUntil", "cooldownUntil", "disabledUntil", "errorCount", "lastFailureAt", "lastProbeAt"}
+USAGE_NUMBERS = {"lastUsed", "blockedUntil", "cooldownUntil", "disabledUntil", "errorCount", "lastFailureAt",
+                 "lastProbeAt"}
 USAGE_STRINGS = {"blockedReason", "blockedSource", "blockedModel", "blockedScope", "cooldownReason",
                  "cooldownClassification", "cooldownModel", "disabledReason"}
 STATE_KEYS = {"version", "order", "lastGood", "usageStats"}
+# One profile's document as stored (`type`, `provider`, the value or its ref, `expires`): may hold
+# plaintext, never log it.
+Credential = dict[str, Any]
 
 
 def parse_json(text: Any, name: str, what: str) -> Any:
@@ -32,15 +36,17 @@ def parse_json(text: Any, name: str, what: str) -> Any:
         raise AuthStateUnsupported(f"{name}: {what} is not JSON.") from exc
 
 
-def check_profiles(doc: Any, name: str) -> dict[str, dict]:
+def check_profiles(doc: Any, name: str) -> dict[str, Credential]:
     profiles = doc.get("profiles") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or doc.get("version") != 1 or not isinstance(profiles, dict):
         raise AuthStateUnsupported(f"{name}: unexpected auth store shape (want version 1 with profiles).")
     for pid, cred in profiles.items():
-        if not isinstance(cred, dict) or cred.get("type") not in PROFILE_TYPES or not isinstance(cred.get("provider"), str):
+        if not isinstance(cred, dict) or cred.get("type") not in PROFILE_TYPES \
+                or not isinstance(cred.get("provider"), str):
             raise AuthStateUnsupported(f"{name}: profile {pid} is not a shape this bot knows.")
         ref = cred.get(REF_FIELDS.get(cred["type"], ""))
-        if ref is not None and not (isinstance(ref, dict) and isinstance(ref.get("source"), str) and isinstance(ref.get("id"), str)):
+        if ref is not None and not (isinstance(ref, dict) and isinstance(ref.get("source"), str)
+                                    and isinstance(ref.get("id"), str)):
             raise AuthStateUnsupported(f"{name}: profile {pid} has a ref of unknown shape.")
     return profiles
 

@@ -27,7 +27,7 @@ from core.gateway.authstate.rules import (
     unique,
     unusable_until,
 )
-from core.gateway.authstate.shapes import REF_FIELDS, VALUE_FIELDS
+from core.gateway.authstate.shapes import REF_FIELDS, VALUE_FIELDS, Credential
 from core.gateway.config import GatewayConfig
 from core.gateway.status import AgentStatus, Profile, ProviderStatus, Unusable
 
@@ -59,7 +59,7 @@ class AuthView:
         if norm_provider(cred.get("provider")) in COOLDOWN_BYPASS:
             return False
         until = unusable_until(self.merged.usage.get(profile_id) or {})
-        return bool(until) and now < until
+        return until is not None and now < until
 
     def label(self, profile_id: str, now: int) -> str:
         """The `auth.providers[].profiles.labels` entry without its time-dependent `[cooldown 1m]`."""
@@ -134,7 +134,8 @@ class AuthView:
             return []
         store_ids = self.profile_ids(provider)
         cfg_profiles = self.config._get("auth", "profiles") or {}
-        cfg_ids = [pid for pid, p in cfg_profiles.items() if isinstance(p, dict) and norm_provider(p.get("provider")) == provider] \
+        cfg_ids = [pid for pid, p in cfg_profiles.items()
+                   if isinstance(p, dict) and norm_provider(p.get("provider")) == provider] \
             if isinstance(cfg_profiles, dict) else []
         base = explicit if explicit is not None else (cfg_ids or store_ids)
         ordered: list[str] = []
@@ -150,9 +151,10 @@ class AuthView:
             ready = [p for p in ids if p not in cooling]
             if not (explicit and not repaired):
                 score = {"oauth": 0, "token": 1, "api_key": 2}
-                ready.sort(key=lambda p: (score.get(self.merged.profiles[p].get("type"), 3),
+                ready.sort(key=lambda p: (score.get(str(self.merged.profiles[p].get("type")), 3),
                                           1 if self.merged.profiles[p].get("type") == "oauth"
-                                          and expiry_state(self.merged.profiles[p].get("expires"), now, 0) == "expired" else 0,
+                                          and expiry_state(self.merged.profiles[p].get("expires"), now, 0) == "expired"
+                                          else 0,
                                           (self.merged.usage.get(p) or {}).get("lastUsed") or 0))
             ordered = ready + cooling
         listed = sorted(store_ids)  # auth-health lists a provider's profiles by id
@@ -188,8 +190,10 @@ class AuthView:
                     id=pid, provider=name, type=kind, source=source, ref_id=ref_id, status=status, expires_at=expires,
                     local=self.agent == self.default_agent or pid in self.merged.local_ids,
                     error_count=int(stats.get("errorCount") or 0),
-                    failure_counts=tuple(sorted((str(k), int(v)) for k, v in counts.items() if isinstance(v, (int, float)))),
-                    last_used=finite_int(stats.get("lastUsed")), last_failure_at=finite_int(stats.get("lastFailureAt"))))
+                    failure_counts=tuple(sorted((str(k), int(v)) for k, v in counts.items()
+                                                if isinstance(v, (int, float)))),
+                    last_used=finite_int(stats.get("lastUsed")),
+                    last_failure_at=finite_int(stats.get("lastFailureAt"))))
             providers.append(ProviderStatus(name, tuple(profiles), tuple(self.effective_order(name, now)), "profiles"))
         model = self.config.default_model(self.agent) or BUILTIN_DEFAULT_MODEL
         in_use = {m.split("/", 1)[0] for m in (model, *self.fallbacks()) if "/" in m}
@@ -203,12 +207,13 @@ class AuthView:
             missing_providers=missing, warn_after_ms=WARN_AFTER_MS)
 
     def fallbacks(self) -> tuple[str, ...]:
-        for model in (self.config._get("agents", "entries", self.agent, "model"), self.config._get("agents", "defaults", "model")):
+        for model in (self.config._get("agents", "entries", self.agent, "model"),
+                      self.config._get("agents", "defaults", "model")):
             if isinstance(model, dict) and isinstance(model.get("fallbacks"), list):
                 return tuple(str(m) for m in model["fallbacks"])
         return ()
 
-    def meaning(self) -> tuple:
+    def meaning(self) -> tuple[Any, ...]:
         """What matters for alerts and status, and nothing a plain successful turn changes.
 
         Excludes `lastUsed`, `lastProbeAt`, `lastGood` and the rows' `updated_at` (a zero count is
@@ -226,8 +231,8 @@ class AuthView:
         return (self.agent, str(self.merged.store_path), profiles, usage, order)
 
     @staticmethod
-    def _where(cred: dict) -> str:
-        kind = cred.get("type")
+    def _where(cred: Credential) -> str:
+        kind = str(cred.get("type"))
         ref = cred.get(REF_FIELDS.get(kind, "")) if kind in REF_FIELDS else None
         if isinstance(ref, dict) and not cred.get(VALUE_FIELDS.get(kind, "")):
             return f"ref:{ref.get('source')}:{ref.get('provider', '')}:{ref.get('id')}"
@@ -260,7 +265,8 @@ class AuthStateReader:
         return {agent: self._view(agent, default, shared, main, config) for agent in agents}
 
     def _view(self, agent: str, default: str, shared: RawStore, main: RawStore, config: GatewayConfig) -> AuthView:
-        chain = [shared, main] if agent == default else [shared, main, self.cache.read(self.agent_db(agent), agent_rows)]
+        chain = [shared, main] if agent == default \
+            else [shared, main, self.cache.read(self.agent_db(agent), agent_rows)]
         merged: dict[str, Any] = {"profiles": {}, "order": None, "usage": {}}
         for raw in chain:
             if raw.profiles or raw.state:
