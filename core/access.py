@@ -18,7 +18,7 @@ class Role(IntEnum):
     ADMIN = 3
 
     @staticmethod
-    def parse(text: str) -> "Role":
+    def parse(text: str) -> Role:
         try:
             return Role[text.strip().upper()]
         except KeyError as exc:

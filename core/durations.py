@@ -18,7 +18,7 @@ def parse_duration(text: str) -> int:
 def humanize(seconds: float) -> str:
     """Two most significant units: `45s`, `4m 10s`, `3h 5m`, `364d 23h`."""
     seconds = max(0, int(round(seconds)))
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size}{unit}")

@@ -10,9 +10,9 @@ import contextlib
 import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import Iterator
 
 _TEMP_SUFFIX = ".tmp"
 

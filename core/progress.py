@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class Progress:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._done, timeout=wait)  # quiet time first
-                self._cond.wait_for(lambda: self._done or self._version != shown_version)
+                self._cond.wait_for(lambda: self._done or self._version != shown_version)  # noqa: B023 - runs in this wait
                 if self._done:
                     return
                 text, shown_version = render(self._lines), self._version

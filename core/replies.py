@@ -24,7 +24,7 @@ class Severity(str, Enum):
         return ["ok", "info", "warning", "error"].index(self.value)
 
     @staticmethod
-    def worst(values: list["Severity"], default: "Severity" = None) -> "Severity":  # type: ignore[assignment]
+    def worst(values: list[Severity], default: Severity = None) -> Severity:  # type: ignore[assignment]
         present = list(values) or [default or Severity.OK]
         return max(present, key=lambda s: s.rank)
 
@@ -83,7 +83,7 @@ class Reply:
     context: str = ""
     prompt: Prompt | None = None
     # A reply meant for the requester's DM (the onboarding flow moves out of a channel).
-    direct: "Reply | None" = None
+    direct: Reply | None = None
     # The platform user id whose DM gets `direct` when it is not the requester (a "Rotate now" button
     # pressed in a channel opens the flow for the admin who onboarded the profile).
     direct_user: str = ""
@@ -97,7 +97,7 @@ class Reply:
     code: str = ""
 
     @classmethod
-    def error(cls, title: str, text: str = "", *, hint: str = "", code: str = "") -> "Reply":
+    def error(cls, title: str, text: str = "", *, hint: str = "", code: str = "") -> Reply:
         """A one-line failure the user can act on; always ephemeral."""
         body = text if not hint else f"{text}\n{hint}".strip()
         return cls(title=title, text=body, severity=Severity.ERROR, failed=True, code=code)
@@ -112,7 +112,8 @@ class Reply:
                 return [clean(v) for v in value]
             return value
 
-        return clean(asdict(self))
+        data: dict[str, Any] = clean(asdict(self))
+        return data
 
     def plain_text(self, *, actions: bool = True) -> str:
         """A readable rendering used by the console adapter and as chat fallback text.

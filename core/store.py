@@ -9,10 +9,11 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -126,7 +127,8 @@ class Store:
               fingerprint: str = "", detail: str = "") -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT INTO audit (ts, actor, action, agent, profile_id, fingerprint, result, detail) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO audit (ts, actor, action, agent, profile_id, fingerprint, result, detail) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 (time.time(), actor, action, agent, profile_id, fingerprint, result, detail),
             )
 

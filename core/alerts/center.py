@@ -9,7 +9,7 @@ import threading
 import time
 
 from core.alerts.incidents import Change, Incident, IncidentBook
-from core.alerts.outbox import Destination, Notifier, Outbox
+from core.alerts.outbox import Destination, Job, Notifier, Outbox
 from core.alerts.render import incident_reply, note_reply
 from core.replies import Reply
 from core.store import Store
@@ -73,7 +73,7 @@ class AlertCenter:
                 continue
             self.outbox.submit(dest, self._job(dest, change))
 
-    def _job(self, dest: Destination, change: Change):
+    def _job(self, dest: Destination, change: Change) -> Job:
         key = str(dest)
 
         def run(notifier: Notifier, channel: str) -> None:
@@ -97,7 +97,10 @@ class AlertCenter:
         """A one-off message (credential changes) to the alert channel."""
         dest = self.destination() if self.enabled() else None
         if dest is not None:
-            self.outbox.submit(dest, lambda notifier, channel: notifier.post(channel, reply) and None)
+            def post(notifier: Notifier, channel: str) -> None:
+                notifier.post(channel, reply)
+
+            self.outbox.submit(dest, post)
 
     def acknowledge(self, ref: str, who: str) -> Incident | None:
         with self.lock:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from core.store import Store
 
@@ -24,7 +25,7 @@ ESCALATIONS = {("cooldown", "disabled"), ("expiring", "expired")}
 @dataclass
 class Incident:
     key: str
-    detail: dict
+    detail: dict[str, Any]
     opened_at: float
     updated_at: float
     state: str = "open"  # open | resolved
@@ -37,7 +38,7 @@ class Incident:
 
     @property
     def kind(self) -> str:
-        return self.detail.get("kind", "")
+        return str(self.detail.get("kind", ""))
 
     @property
     def short_id(self) -> str:
@@ -79,25 +80,30 @@ class IncidentBook:
     def open_incidents(self) -> list[Incident]:
         return [i for i in self.incidents.values() if i.state == "open"]
 
-    def reconcile(self, problems: dict[str, dict], now: float | None = None, *, managed: tuple[str, ...] = ("profile", "exhausted", "expiry", "stuck", "failover")) -> list[Change]:
+    def reconcile(self, problems: dict[str, dict[str, Any]], now: float | None = None, *,
+                  managed: tuple[str, ...] = ("profile", "exhausted", "expiry", "stuck", "failover")) -> list[Change]:
         """Bring the book in line with `problems` (keys whose prefix is in `managed`)."""
         now = time.time() if now is None else now
         changes: list[Change] = []
         for key, detail in problems.items():
             incident = self.incidents.get(key)
-            if incident is None or (incident.state == "resolved" and now - (incident.resolved_at or 0) > self.flap_window_s):
+            if incident is None or (incident.state == "resolved"
+                                    and now - (incident.resolved_at or 0) > self.flap_window_s):
                 self.incidents[key] = Incident(key, detail, now, now, history=[f"{_stamp(now)} {_summary(detail)}"])
                 changes.append(Change(key, "post"))
             elif incident.state == "resolved":
                 incident.state, incident.resolved_at, incident.detail, incident.updated_at = "open", None, detail, now
                 incident.reopen_count += 1
                 incident.history.append(f"{_stamp(now)} again: {_summary(detail)}")
-                changes.append(Change(key, "update+follow_up", f"Again ({incident.reopen_count + 1}× in a short time): {_summary(detail)}"))
+                again = f"Again ({incident.reopen_count + 1}× in a short time): {_summary(detail)}"
+                changes.append(Change(key, "update+follow_up", again))
             elif _material(incident.detail) != _material(detail):
-                escalated = (incident.kind, detail.get("kind")) in ESCALATIONS or incident.detail.get("stage") != detail.get("stage")
+                escalated = (incident.kind, detail.get("kind")) in ESCALATIONS \
+                    or incident.detail.get("stage") != detail.get("stage")
                 incident.detail, incident.updated_at = detail, now
                 incident.history.append(f"{_stamp(now)} {_summary(detail)}")
-                changes.append(Change(key, "update+follow_up" if escalated else "update", _summary(detail) if escalated else ""))
+                changes.append(Change(key, "update+follow_up" if escalated else "update",
+                                      _summary(detail) if escalated else ""))
             else:
                 incident.detail = detail  # agents list or hint may move; no message for that
         for incident in self.open_incidents():
@@ -107,7 +113,7 @@ class IncidentBook:
                 changes.append(Change(incident.key, "update+follow_up", "Recovered."))
         return changes
 
-    def open_external(self, key: str, detail: dict, now: float | None = None) -> Change | None:
+    def open_external(self, key: str, detail: dict[str, Any], now: float | None = None) -> Change | None:
         """Open (or keep) an incident the watcher raises itself, such as the gateway being down."""
         return next(iter(self._apply_one(key, detail, now)), None)
 
@@ -120,20 +126,20 @@ class IncidentBook:
         incident.history.append(f"{_stamp(now)} resolved")
         return Change(key, "update+follow_up", "Recovered.")
 
-    def _apply_one(self, key: str, detail: dict, now: float | None) -> list[Change]:
+    def _apply_one(self, key: str, detail: dict[str, Any], now: float | None) -> list[Change]:
         prefix = key.split(":", 1)[0]
         open_keys = {k: v.detail for k, v in self.incidents.items() if v.state == "open" and k.startswith(prefix + ":")}
         open_keys[key] = detail
         return [c for c in self.reconcile(open_keys, now, managed=()) if c.key == key]
 
 
-def _material(detail: dict) -> tuple:
+def _material(detail: dict[str, Any]) -> tuple[Any, ...]:
     """The fields whose change is worth a message edit."""
     return (detail.get("kind"), detail.get("reason"), detail.get("until"), detail.get("stage"),
             tuple(detail.get("profiles", ())), detail.get("message"))
 
 
-def _summary(detail: dict) -> str:
+def _summary(detail: dict[str, Any]) -> str:
     kind = detail.get("kind", "")
     what = detail.get("profile") or detail.get("provider") or ""
     reason = f" ({detail['reason']})" if detail.get("reason") else ""

@@ -6,16 +6,17 @@ agent's status; they are keyed by owner and profile so one incident lists all af
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from core.gateway.status import AgentStatus
 from core.gateway.signals import STUCK_GRACE_MS, kind_failovers, stuck_cooldowns
+from core.gateway.status import AgentStatus
 
 
 @dataclass
 class Observation:
     """Problems keyed by incident key; each value is the detail an alert shows."""
 
-    problems: dict[str, dict] = field(default_factory=dict)
+    problems: dict[str, dict[str, Any]] = field(default_factory=dict)
     deadlines: list[int] = field(default_factory=list)  # epoch ms when the picture changes by itself
 
     def next_deadline(self) -> int | None:

@@ -11,8 +11,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from core.replies import Reply
 
@@ -51,7 +52,7 @@ class Destination:
     channel: str
 
     @classmethod
-    def parse(cls, text: str) -> "Destination":
+    def parse(cls, text: str) -> Destination:
         platform, _, channel = text.partition(":")
         return cls(platform, channel)
 
@@ -67,7 +68,7 @@ class Outbox:
         self.notifiers = notifiers
         self.threaded = threaded
         self.max_retries = max_retries
-        self._queues: dict[str, queue.Queue] = {}
+        self._queues: dict[str, queue.Queue[Job]] = {}
         self._lock = threading.Lock()
         self._last_sent: dict[str, float] = {}
 
@@ -95,7 +96,7 @@ class Outbox:
                 time.sleep(0.02)
         return all(q.unfinished_tasks == 0 for q in self._queues.values())
 
-    def _worker(self, key: str, notifier: Notifier, channel: str, q: queue.Queue) -> None:
+    def _worker(self, key: str, notifier: Notifier, channel: str, q: queue.Queue[Job]) -> None:
         while True:
             job = q.get()
             try:

@@ -30,7 +30,8 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
     else:
         title = f"{'⛔' if kind in ('provider_exhausted', 'disabled', 'expired', 'gateway_unreachable') else '⚠️'} " \
                 f"{TITLES.get(kind, kind)} — {incident.subject}"
-        severity = Severity.ERROR if kind in ("provider_exhausted", "disabled", "expired", "gateway_unreachable") else Severity.WARNING
+        severity = Severity.ERROR if kind in ("provider_exhausted", "disabled", "expired", "gateway_unreachable") \
+            else Severity.WARNING
     fields: list[Field] = []
     if "until" in d and incident.state == "open":
         fields.append(Field("Time left", humanize(max(0, d["until"] / 1000 - now))))
@@ -54,7 +55,8 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
         text = (f"Agent {d.get('agent')} fails with \"No available auth profile\" until a profile recovers. "
                 f"Add another {d.get('provider')} profile (`/openclaw onboard {d.get('agent')}`) or wait.")
     if kind in ("expiring", "expired") and incident.state == "open":
-        text = f"Press Rotate now (or run `/openclaw rotate {d.get('profile')} {d.get('owner')}`) and paste a fresh `claude setup-token`."
+        text = (f"Press Rotate now (or run `/openclaw rotate {d.get('profile')} {d.get('owner')}`) "
+                "and paste a fresh `claude setup-token`.")
     actions = []
     if incident.state == "open":
         actions = [Action("alerts.ack", "Acknowledge", incident.short_id, "primary"),
@@ -72,7 +74,8 @@ def note_reply(text: str, severity: Severity = Severity.INFO) -> Reply:
     return Reply(title=text, severity=severity, visibility=Visibility.IN_CHANNEL)
 
 
-def burned_notice_reply(platform: str, user_id: str, place_id: str, fingerprints: list[str], *, mentions: bool) -> Reply:
+def burned_notice_reply(platform: str, user_id: str, place_id: str, fingerprints: list[str], *,
+                        mentions: bool) -> Reply:
     """The team's copy of a burned-credential warning: who, where, which (fingerprint only), and
     that it must be revoked. `mentions` when the alert channel is on the poster's platform (Slack
     and Discord both read `<@user>` and `<#channel>`); otherwise plain ids."""

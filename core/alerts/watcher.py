@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.alerts.center import AlertCenter
 from core.alerts.observe import observe
@@ -32,8 +33,8 @@ from core.replies import Severity
 log = logging.getLogger(__name__)
 AUDIT_SEEN = "alerts.audit_seen"
 HOUSEKEEPING_S = 60.0
-CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back", "secure": "secured",
-                  "purge": "purged (rollback window over)"}
+CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back",
+                  "secure": "secured", "purge": "purged (rollback window over)"}
 
 
 class Watcher:
@@ -50,8 +51,8 @@ class Watcher:
         self.last_error = ""  # the last failed look's message, for the health file
         self.last_look = 0.0  # wall time of the last tick, for the health file
         self.snapshots = 0  # how many snapshot rounds were taken (for the cost benchmark)
-        self._last_sig: tuple | None = None
-        self._digest: tuple | None = None  # read by due(), reused by the tick that follows
+        self._last_sig: tuple[Any, ...] | None = None
+        self._digest: tuple[Any, ...] | None = None  # read by due(), reused by the tick that follows
         self._last_snapshot = 0.0
         self._deadline_ms: int | None = None
         self._stop = threading.Event()
@@ -135,10 +136,11 @@ class Watcher:
             return
         for row in sorted(rows, key=lambda r: r.id):
             verb = CHANGE_ACTIONS.get(row.action)
-            if verb and row.result in ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved", "purged"):
+            if verb and row.result in ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved",
+                                       "purged"):
                 self.center.post_note(note_reply(
-                    f"🔑 Credential {verb}: {row.profile_id} on agent {row.agent} by {row.actor} ({row.fingerprint or 'no fingerprint'})",
-                    Severity.INFO))
+                    f"🔑 Credential {verb}: {row.profile_id} on agent {row.agent} by {row.actor} "
+                    f"({row.fingerprint or 'no fingerprint'})", Severity.INFO))
         if rows:
             store.put(AUDIT_SEEN, max(r.id for r in rows))
 
@@ -159,6 +161,6 @@ class Watcher:
         self._stop.set()
 
 
-def _managed(statuses: dict, results: dict) -> tuple[str, ...]:
+def _managed(statuses: dict[str, AgentStatus], results: dict[str, AgentStatus | GatewayError]) -> tuple[str, ...]:
     """Only resolve incidents of kinds whose data we actually saw; a failed agent keeps its own."""
     return ("profile", "exhausted", "expiry", "stuck", "failover") if len(statuses) == len(results) else ()

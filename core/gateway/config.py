@@ -42,7 +42,7 @@ class GatewayConfig:
     data: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> "GatewayConfig":
+    def load(cls, path: Path) -> GatewayConfig:
         path = Path(path)
         if not path.exists():
             return cls(path, {})
@@ -113,7 +113,8 @@ class GatewayConfig:
         if isinstance(env, dict):
             for scope, holder in (("env.vars", env.get("vars")), ("env", env)):
                 if isinstance(holder, dict):
-                    found.extend(f"{scope}.{k}" for k, v in holder.items() if isinstance(v, str) and k.endswith(("_API_KEY", "_TOKEN")))
+                    found.extend(f"{scope}.{k}" for k, v in holder.items()
+                                 if isinstance(v, str) and k.endswith(("_API_KEY", "_TOKEN")))
         return found
 
     def exec_ref_ids(self, provider: str) -> set[str]:
@@ -124,7 +125,8 @@ class GatewayConfig:
         while stack:
             node = stack.pop()
             if isinstance(node, dict):
-                if node.get("source") == "exec" and node.get("provider") == provider and isinstance(node.get("id"), str):
+                if node.get("source") == "exec" and node.get("provider") == provider \
+                        and isinstance(node.get("id"), str):
                     found.add(node["id"])
                 stack.extend(node.values())
             elif isinstance(node, list):

@@ -10,10 +10,12 @@ The caller serialises the bot's own writes; OpenClaw's other writers are outside
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import json5
 
@@ -75,7 +77,7 @@ def set_surviving(config_path: Path, values: dict[str, Any], run_set: Callable[[
     """Set `values` with `run_set` (one `config set --batch-json`) until all of them are in the file."""
     pending = dict(values)
     for _ in range(ATTEMPTS):
-        retry_conflicts(lambda: run_set(pending))
+        retry_conflicts(functools.partial(run_set, pending))
         pending = missing(config_path, values)
         if not pending:
             return

@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from core.gateway.status import AgentStatus
 
 # `models status` takes ~3 s; an entry whose `until` passed during the call itself is not stuck.
@@ -20,14 +22,14 @@ STUCK_ADVICE = ("check `openclaw models status --json` auth.unusableProfiles; "
 KIND_LABEL = {"token": "subscription setup-token", "api_key": "API key (billed per token)"}
 
 
-def stuck_cooldowns(snap: AgentStatus) -> list[dict]:
+def stuck_cooldowns(snap: AgentStatus) -> list[dict[str, Any]]:
     """Unusable entries the gateway still reports although their `until` had passed."""
     return [{"kind": "stuck_cooldown", "profile": u.profile_id, "reason": u.reason, "until": u.until,
              "agent": snap.agent, "hint": f"Still {u.kind} after its until passed: {STUCK_ADVICE}."}
             for u in snap.unusable if u.until + STUCK_GRACE_MS <= snap.taken_at_ms]
 
 
-def kind_failovers(snap: AgentStatus, at_ms: int) -> list[dict]:
+def kind_failovers(snap: AgentStatus, at_ms: int) -> list[dict[str, Any]]:
     """Providers whose requests now go to a different kind of credential because of cooldowns."""
     down = {u.profile_id for u in snap.live_unusable(at_ms)}
     out = []
@@ -40,6 +42,6 @@ def kind_failovers(snap: AgentStatus, at_ms: int) -> list[dict]:
         preferred, now = order[0], usable[0]
         out.append({"kind": "failover_kind", "agent": snap.agent, "provider": provider.provider,
                     "profile": now, "profiles": [preferred, now],
-                    "message": (f"{preferred} ({KIND_LABEL.get(types[preferred], types[preferred])}) is unusable, so requests "
-                                f"now go to {now} ({KIND_LABEL.get(types[now], types[now])}).")})
+                    "message": (f"{preferred} ({KIND_LABEL.get(types[preferred], types[preferred])}) is unusable, "
+                                f"so requests now go to {now} ({KIND_LABEL.get(types[now], types[now])}).")})
     return out

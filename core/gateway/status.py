@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.gateway.runner import CliGarbled
@@ -100,7 +100,7 @@ class AgentStatus:
         down = {u.profile_id for u in self.live_unusable(at_ms)}
         return [p.provider for p in self.providers if p.profiles and all(x.id in down for x in p.profiles)]
 
-    def with_locality(self, local_ids: set[str]) -> "AgentStatus":
+    def with_locality(self, local_ids: set[str]) -> AgentStatus:
         provs = tuple(
             replace(p, profiles=tuple(replace(x, local=x.id in local_ids) for x in p.profiles))
             for p in self.providers

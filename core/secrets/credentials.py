@@ -55,7 +55,7 @@ class Kind(str, Enum):
         return "token" if self is Kind.SETUP_TOKEN else "api_key"
 
     @staticmethod
-    def parse(text: str) -> "Kind":
+    def parse(text: str) -> Kind:
         """Accept the spellings users type: api-key, apikey, api_key, setup-token, token."""
         key = text.strip().lower().replace("_", "-")
         if key in {"api-key", "apikey", "api", "key"}:

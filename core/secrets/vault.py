@@ -24,15 +24,16 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from core.secrets.credentials import fingerprint
 from core.fsutil import atomic_write, discard_stale_temps, file_lock
+from core.secrets.credentials import fingerprint
 from core.secrets.vault_keys import Keyring, KeySource, VaultError, key_id
 
 VAULT_FORMAT = 1
@@ -76,7 +77,11 @@ class Vault:
         self.path = Path(path)
         if isinstance(keys, bytes):
             keys = Keyring(keys)
-        self._keys: KeySource = (lambda ring=keys: ring) if isinstance(keys, Keyring) else keys
+        if isinstance(keys, Keyring):
+            ring = keys
+            self._keys: KeySource = lambda: ring
+        else:
+            self._keys = keys
         self._held = threading.local()
 
     @contextlib.contextmanager
@@ -124,7 +129,8 @@ class Vault:
             data = json.loads(self.path.read_bytes())
         except (ValueError, UnicodeDecodeError) as exc:
             raise VaultError(f"The vault file {self.path} is corrupt (not JSON); it was left untouched.") from exc
-        if not isinstance(data, dict) or data.get("format") != VAULT_FORMAT or not isinstance(data.get("records"), dict):
+        if not isinstance(data, dict) or data.get("format") != VAULT_FORMAT \
+                or not isinstance(data.get("records"), dict):
             raise VaultError(f"The vault file {self.path} has an unknown format; it was left untouched.")
         return data
 
@@ -141,7 +147,8 @@ class Vault:
             blob = base64.b64decode(entry["ciphertext"])
             plain = AESGCM(key).decrypt(nonce, blob, ref_id(record_id, version).encode())
         except (InvalidTag, KeyError, ValueError, TypeError) as exc:
-            raise VaultError(f"Vault record {record_id!r} v{version} failed authentication: the file was tampered with.") from exc
+            raise VaultError(
+                f"Vault record {record_id!r} v{version} failed authentication: the file was tampered with.") from exc
         return plain.decode("utf-8")
 
     def get(self, record_id: str, version: int | None = None) -> str:
@@ -170,7 +177,7 @@ class Vault:
         return next((v for v in self.versions(record_id) if v.current), None)
 
     # -- writing -----------------------------------------------------------------------------
-    def _encrypt(self, record_id: str, version: int, secret: str, key: bytes) -> dict[str, str]:
+    def _encrypt(self, record_id: str, version: int, secret: str, key: bytes) -> dict[str, Any]:
         nonce = os.urandom(12)
         blob = AESGCM(key).encrypt(nonce, secret.encode("utf-8"), ref_id(record_id, version).encode())
         return {
@@ -193,7 +200,8 @@ class Vault:
             raise VaultError(
                 f"The vault key does not match the one that encrypted the vault (key id {', '.join(ring.ids)}, "
                 f"records written with {', '.join(unknown)}); nothing was written.")
-        return ring.by_id(next(iter(used))) if len(used) == 1 else ring.primary
+        only = ring.by_id(next(iter(used))) if len(used) == 1 else None  # known: checked above
+        return only if only is not None else ring.primary
 
     def _save(self, data: dict[str, Any]) -> None:
         """Callers hold the vault's lock, so temp files of a writer that died are safe to sweep."""

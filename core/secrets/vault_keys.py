@@ -19,9 +19,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

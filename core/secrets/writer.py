@@ -17,12 +17,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from core.secrets.credentials import Credential, Kind
 from core.durations import parse_duration
 from core.gateway.client import Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
 from core.progress import SILENT, ProgressSink
+from core.secrets.credentials import Credential, Kind
 from core.secrets.vault import Vault, VersionInfo
 
 DEFAULT_PROFILE = {Kind.SETUP_TOKEN: "anthropic:default", Kind.API_KEY: "anthropic:api"}
@@ -60,13 +60,15 @@ class CredentialWriter:
         with self.vault.credential_write():  # housekeeping waits: the new version is pending until set_current
             version = self.vault.put(rid, credential.value, kind=credential.kind.value, created_by=actor,
                                      expires_at=expires_at, make_current=False)
-            plan = Plan(self.gateway.provider, [ProfileTarget(agent, profile_id, credential.kind.openclaw_mode, version.ref)])
+            target = ProfileTarget(agent, profile_id, credential.kind.openclaw_mode, version.ref)
+            plan = Plan(self.gateway.provider, [target])
             progress.step(f"Encrypted into the vault (v{version.version}); the gateway is applying the reference")
             try:
                 self.gateway.apply_plan(plan)
             except GatewayError as exc:
                 self.vault.delete(rid, version.version)
-                raise CredentialWriteFailed(f"The gateway did not accept the new credential; nothing changed. {exc}") from exc
+                raise CredentialWriteFailed(
+                    f"The gateway did not accept the new credential; nothing changed. {exc}") from exc
             if credential.kind is Kind.SETUP_TOKEN and expires_in:
                 progress.step(f"Recording the expiry ({expires_in}) in OpenClaw")
                 warnings.extend(self._apply_expiry(agent, profile_id, expires_in, plan))

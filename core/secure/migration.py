@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.secrets.writer import record_id
-from core.secrets.credentials import CredentialRejected, Kind, classify, fingerprint
+from core.gateway.authstate import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
 from core.gateway.client import AuditReport, Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
-from core.gateway.authstate import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
 from core.progress import SILENT, ProgressSink
-from core.store import Store
+from core.secrets.credentials import CredentialRejected, Kind, classify, fingerprint
 from core.secrets.vault import Vault, VersionInfo
+from core.secrets.writer import record_id
+from core.store import Store
 
 ENV_PROFILE_ID = "anthropic:env"
 PROVIDER_RECORD = "anthropic/provider"
@@ -118,7 +118,8 @@ def survey(gateway: Gateway, agent: str | None = None, *, with_fingerprints: boo
             findings.append(Finding(
                 "LEGACY_ENV" if legacy else "ENV_PLAINTEXT", f"openclaw.json {path}", path, str(config.path),
                 fingerprint=fingerprint(value) if value and with_fingerprints else "",
-                note="retired config shape: OpenClaw reports the config invalid" if legacy else "not flagged by `secrets audit`"))
+                note="retired config shape: OpenClaw reports the config invalid" if legacy
+                else "not flagged by `secrets audit`"))
     try:
         report: AuditReport | None = gateway.audit()
     except GatewayError as exc:
@@ -127,7 +128,8 @@ def survey(gateway: Gateway, agent: str | None = None, *, with_fingerprints: boo
         # The retired `env` shape makes OpenClaw call the whole config invalid: the audit is blind.
         report = None
         findings.append(Finding("REF_UNRESOLVED", "openclaw.json", "<root>", str(config.path),
-                                note=f"`secrets audit` cannot read an invalid config ({exc}); `secure --yes` repairs it first"))
+                                note=f"`secrets audit` cannot read an invalid config ({exc}); "
+                                     "`secure --yes` repairs it first"))
     version_checked = False
     for raw in (report.findings if report else ()):
         code = str(raw.get("code", ""))
@@ -143,7 +145,8 @@ def survey(gateway: Gateway, agent: str | None = None, *, with_fingerprints: boo
             try:
                 location = locate(gateway.runner.state_dir, file)
             except AuthStoreUnreadable as exc:
-                findings.append(Finding(code, f"profile {profile_id}", json_path, file, profile_id=str(profile_id), note=str(exc)))
+                findings.append(Finding(code, f"profile {profile_id}", json_path, file, profile_id=str(profile_id),
+                                        note=str(exc)))
                 continue
             owner = location.agent or default
             if agent is not None and owner != agent:
@@ -193,10 +196,12 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
         try:
             gateway.doctor_fix()
         except GatewayError as exc:
-            raise MigrationFailed(f"`openclaw doctor --fix` could not repair the retired `env` shape; nothing was moved. {exc}") from exc
+            raise MigrationFailed(
+                f"`openclaw doctor --fix` could not repair the retired `env` shape; nothing was moved. {exc}") from exc
         current = survey(gateway, agent)
         if any(f.code == "LEGACY_ENV" for f in current.findings):
-            raise MigrationFailed("`openclaw doctor --fix` left the retired `env` shape in openclaw.json; nothing was moved.")
+            raise MigrationFailed(
+                "`openclaw doctor --fix` left the retired `env` shape in openclaw.json; nothing was moved.")
         warnings.append("`openclaw doctor --fix` rewrote the retired `env: { KEY }` shape to `env.vars` (it may also "
                         "apply its other recommended repairs).")
     progress.step(f"Reading {len(current.movable)} plaintext credential(s)")
@@ -222,8 +227,10 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
                            for n, i in enumerate(items) if i.profile_id]
         provider_refs = [refs[n] for n, i in enumerate(items) if i.profile_id is None]
         shared = any(i.store is not None and i.store.kind == "shared" for i in items)
-        transient_provider_key = shared and not provider_refs and not _config_value(gateway.config().data, "models.providers.anthropic.apiKey")
-        had_provider_block = isinstance((gateway.config().data.get("models") or {}).get("providers", {}).get("anthropic"), dict)
+        transient_provider_key = shared and not provider_refs \
+            and not _config_value(gateway.config().data, "models.providers.anthropic.apiKey")
+        had_provider_block = isinstance(
+            (gateway.config().data.get("models") or {}).get("providers", {}).get("anthropic"), dict)
         if transient_provider_key:
             provider_refs = [next((refs[n] for n, i in enumerate(items) if i.kind is Kind.API_KEY), refs[0])]
         plan = Plan(gateway.provider, profile_targets, provider_key_refs=provider_refs)
@@ -239,7 +246,8 @@ def migrate(gateway: Gateway, vault: Vault, store: Store, *, actor: str, agent: 
             vault.set_current(info.record_id, info.version)
     # From here every credential resolves through the vault: plaintext may be removed.
     if transient_provider_key:
-        _unset(gateway, "models.providers.anthropic" if not had_provider_block else "models.providers.anthropic.apiKey", warnings)
+        _unset(gateway, "models.providers.anthropic.apiKey" if had_provider_block else "models.providers.anthropic",
+               warnings)
     for item in items:
         if item.store is not None and item.store.kind == "shared" and item.expires_at:
             # paste-token (the only way to set `expires`) writes the shared store, which the agent
@@ -284,10 +292,10 @@ def _read_items(gateway: Gateway, current: Survey) -> tuple[list[_Item], list[tu
                                    record_id(owner, finding.profile_id), credential.value, location,
                                    int(expires) if isinstance(expires, (int, float)) else None))
             else:
-                value = _config_value(config.data, finding.path)
-                if value is None:
+                configured = _config_value(config.data, finding.path)
+                if configured is None:
                     raise CredentialRejected("The value is no longer in openclaw.json.")
-                credential = classify(value)
+                credential = classify(configured)
                 if finding.path.startswith("models.providers."):
                     items.append(_Item(finding, credential.kind, None, None, PROVIDER_RECORD, credential.value))
                 else:
