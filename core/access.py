@@ -10,6 +10,8 @@ from enum import IntEnum
 
 from core.requests import User
 
+__all__ = ["Policy", "Role"]
+
 
 class Role(IntEnum):
     NOBODY = 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+__all__ = ["humanize", "parse_duration"]
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$", re.IGNORECASE)
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from glob import escape as glob_escape
 from pathlib import Path
 
+__all__ = ["atomic_write", "discard_stale_temps", "file_lock", "fsync_dir"]
+
 _TEMP_SUFFIX = ".tmp"
 
 

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+__all__ = ["CURRENT", "DONE", "SILENT", "Progress", "ProgressSink"]
+
 log = logging.getLogger(__name__)
 
 DELAY_S = 0.7  # fast answers show nothing; anything slower shows a step within a second

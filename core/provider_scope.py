@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from core.gateway.status import AgentStatus
 
+__all__ = ["TOKEN_AUTH_NOTE", "managed", "outside_advice", "uses_managed"]
+
 MANAGED_PROVIDER = "anthropic"
 
 

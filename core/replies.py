@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
+__all__ = ["Action", "Field", "Prompt", "Reply", "Section", "Severity", "Visibility"]
+
 
 class Severity(str, Enum):
     """Worst state a reply or section speaks of; renderers map it to colour or emoji."""

@@ -12,6 +12,8 @@ from typing import Protocol
 
 from core.progress import SILENT, ProgressSink
 
+__all__ = ["Directory", "Place", "PlaceKind", "Request", "User"]
+
 
 class PlaceKind(str, Enum):
     """Where a request came from; only private kinds may carry a secret."""

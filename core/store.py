@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+__all__ = ["AuditRow", "Session", "Store"]
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
   id TEXT PRIMARY KEY, user_key TEXT NOT NULL, agent TEXT NOT NULL, method TEXT,

@@ -14,6 +14,8 @@ from core.alerts.render import incident_reply, note_reply
 from core.replies import Reply
 from core.store import Store
 
+__all__ = ["AlertCenter"]
+
 DEST_KEY = "alerts.destination"
 ENABLED_KEY = "alerts.enabled"
 SNOOZE_KEY = "alerts.snoozes"

@@ -18,6 +18,8 @@ from typing import Any
 
 from core.store import Store
 
+__all__ = ["Change", "Incident", "IncidentBook"]
+
 BOOK_KEY = "alerts.incidents"
 ESCALATIONS = {("cooldown", "disabled"), ("expiring", "expired")}
 

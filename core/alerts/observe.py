@@ -11,6 +11,8 @@ from typing import Any
 from core.gateway.signals import STUCK_GRACE_MS, kind_failovers, stuck_cooldowns
 from core.gateway.status import AgentStatus
 
+__all__ = ["Observation", "observe"]
+
 
 @dataclass
 class Observation:

@@ -17,6 +17,8 @@ from typing import Protocol
 
 from core.replies import Reply
 
+__all__ = ["Destination", "Job", "Notifier", "Outbox", "RateLimited", "Undeliverable"]
+
 log = logging.getLogger(__name__)
 
 

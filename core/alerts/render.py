@@ -7,6 +7,8 @@ from core.alerts.incidents import Incident
 from core.durations import humanize
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
 
+__all__ = ["burned_notice_reply", "incident_reply", "note_reply"]
+
 TITLES = {
     "cooldown": "Profile in cooldown",
     "disabled": "Profile disabled",

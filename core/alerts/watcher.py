@@ -30,6 +30,8 @@ from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus
 from core.replies import Severity
 
+__all__ = ["Watcher"]
+
 log = logging.getLogger(__name__)
 AUDIT_SEEN = "alerts.audit_seen"
 HOUSEKEEPING_S = 60.0

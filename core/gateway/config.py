@@ -15,6 +15,8 @@ import json5
 
 from core.gateway.runner import GatewayError
 
+__all__ = ["CacheParams", "ConfigError", "GatewayConfig"]
+
 DEFAULT_AGENT = "main"
 
 

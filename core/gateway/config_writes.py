@@ -21,6 +21,8 @@ import json5
 
 from core.gateway.runner import CliFailed
 
+__all__ = ["retry_conflicts", "set_surviving"]
+
 ATTEMPTS = 3
 CONFLICTS = ("config changed since last load", "config file changed while this command")
 _SEGMENT = re.compile(r'\[\s*("(?:[^"\\]|\\.)*"|\'[^\']*\'|\d+)\s*\]|([^.\[\]]+)')

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from core.gateway.runner import CliGarbled, CliRunner
 
+__all__ = ["PROBE_MAX_TOKENS", "ProbeOutcome", "probe_profiles"]
+
 PROBE_MAX_TOKENS = 8  # fixed by OpenClaw's models.probe handler
 
 

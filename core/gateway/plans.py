@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["ExecProvider", "Plan", "ProfileTarget"]
+
 TARGET_TYPES = {"token": ("auth-profiles.token.token", "token"), "api_key": ("auth-profiles.api_key.key", "key")}
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from core.gateway.status import AgentStatus
 
+__all__ = ["STUCK_GRACE_MS", "kind_failovers", "stuck_cooldowns"]
+
 # `models status` takes ~3 s; an entry whose `until` passed during the call itself is not stuck.
 STUCK_GRACE_MS = 15_000
 STUCK_ADVICE = ("check `openclaw models status --json` auth.unusableProfiles; "

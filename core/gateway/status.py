@@ -14,6 +14,8 @@ from typing import Any
 
 from core.gateway.runner import CliGarbled
 
+__all__ = ["AgentStatus", "Profile", "ProviderStatus", "Unusable", "now_ms", "parse_status"]
+
 _LABEL = re.compile(r"^(?P<id>[^=\s]+)=(?P<rest>.*?)(?:\s+\[(?P<note>[^\]]*)\])?$")
 _EXEC_REF = re.compile(r"ref\((?P<source>[a-z]+):(?P<id>[^)]*)\)")
 

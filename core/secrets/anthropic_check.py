@@ -13,6 +13,8 @@ import httpx
 
 from core.secrets.credentials import Credential, Kind
 
+__all__ = ["ProbeResult", "Prober"]
+
 
 @dataclass(frozen=True)
 class ProbeResult:

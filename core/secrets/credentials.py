@@ -16,6 +16,11 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+__all__ = [
+    "CREDENTIAL_PREFIX", "Credential", "CredentialRejected", "Kind", "classify", "find_embedded", "fingerprint",
+    "normalise", "redact",
+]
+
 CREDENTIAL_PREFIX = "sk-ant-"  # every Anthropic credential family starts with it
 SETUP_TOKEN_PREFIX = "sk-ant-oat01-"
 API_KEY_PREFIX = "sk-ant-api03-"

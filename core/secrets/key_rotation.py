@@ -26,6 +26,8 @@ from core.fsutil import file_lock
 from core.secrets.vault import Vault
 from core.secrets.vault_keys import KeyFile, VaultError, key_id, new_key, read_key_file, stage_new_key, write_key_file
 
+__all__ = ["Rotation", "finish", "rotate_key_file", "stage_env_key"]
+
 
 @dataclass(frozen=True)
 class Rotation:

@@ -19,6 +19,8 @@ import time
 
 from core.secrets.vault import Vault, VersionInfo
 
+__all__ = ["DEFAULT_ROLLBACK_WINDOW_S", "previous_version", "purge_superseded", "settle_pending"]
+
 DEFAULT_ROLLBACK_WINDOW_S = 7 * 86400.0
 
 

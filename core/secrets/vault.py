@@ -36,6 +36,8 @@ from core.fsutil import atomic_write, discard_stale_temps, file_lock
 from core.secrets.credentials import fingerprint
 from core.secrets.vault_keys import Keyring, KeySource, VaultError, key_id
 
+__all__ = ["Vault", "VaultError", "VersionInfo", "ref_id", "split_ref"]
+
 VAULT_FORMAT = 1
 _REF = re.compile(r"^(?P<record>.+)#v(?P<version>[0-9]+)$")
 

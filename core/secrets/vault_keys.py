@@ -27,6 +27,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.fsutil import atomic_write, discard_stale_temps, file_lock, fsync_dir
 
+__all__ = [
+    "KEY_ENV", "PREVIOUS_KEYS_ENV", "KeyFile", "KeySource", "Keyring", "VaultError", "key_id", "key_source", "new_key",
+    "read_key_file", "stage_new_key", "write_key_file",
+]
+
 KEY_ENV = "OPENCLAW_CHATOPS_VAULT_KEY"
 PREVIOUS_KEYS_ENV = "OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS"
 

@@ -25,6 +25,8 @@ from core.progress import SILENT, ProgressSink
 from core.secrets.credentials import Credential, Kind
 from core.secrets.vault import Vault, VersionInfo
 
+__all__ = ["DEFAULT_PROFILE", "CredentialWriteFailed", "CredentialWriter", "WriteResult", "record_id"]
+
 DEFAULT_PROFILE = {Kind.SETUP_TOKEN: "anthropic:default", Kind.API_KEY: "anthropic:api"}
 
 

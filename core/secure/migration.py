@@ -32,6 +32,11 @@ from core.secrets.vault import Vault, VersionInfo
 from core.secrets.writer import record_id
 from core.store import Store
 
+__all__ = [
+    "PLAINTEXT_COUNT_KEY", "Finding", "MigrationFailed", "Outcome", "Survey", "cached_plaintext_count", "migrate",
+    "survey",
+]
+
 ENV_PROFILE_ID = "anthropic:env"
 PROVIDER_RECORD = "anthropic/provider"
 PLAINTEXT_COUNT_KEY = "secure.plaintext_count"
