@@ -52,6 +52,7 @@ def check_version(version_text: str) -> None:
 
 
 def open_readonly(path: Path) -> sqlite3.Connection:
+    """A `mode=ro`, `query_only` connection: nothing read through it can write OpenClaw's files."""
     try:
         # check_same_thread off: StoreCache keeps one connection per store for the watcher and the
         # status requests, and serialises its use under its own lock.
@@ -63,6 +64,7 @@ def open_readonly(path: Path) -> sqlite3.Connection:
 
 
 def check_layout(db: sqlite3.Connection, name: str, tables: dict[str, tuple[str, ...]], role: str, schema: int) -> None:
+    """Exact columns of every table read, then the `schema_meta` role, schema version and release."""
     for table, columns in tables.items():
         found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
         if found != columns:

@@ -51,6 +51,7 @@ Rows = Callable[[sqlite3.Connection, Path], RawStore]
 
 
 def agent_rows(db: sqlite3.Connection, path: Path) -> RawStore:
+    """The agent database's `primary` store and state rows (a missing row is an empty one)."""
     try:
         check_layout(db, path.name, AGENT_TABLES, "agent", AGENT_SCHEMA_VERSION)
         store = db.execute("SELECT store_json FROM auth_profile_store WHERE store_key='primary'").fetchone()
@@ -58,11 +59,12 @@ def agent_rows(db: sqlite3.Connection, path: Path) -> RawStore:
     except sqlite3.Error as exc:
         raise AuthStoreUnreadable(f"Cannot read {path.name}: {type(exc).__name__}") from exc
     profiles = check_profiles(parse_json(store[0], path.name, "auth_profile_store"), path.name) if store else {}
-    usage = check_state(parse_json(state[0], path.name, "auth_profile_state"), path.name) if state else {}
-    return RawStore(path, profiles, usage)
+    auth_state = check_state(parse_json(state[0], path.name, "auth_profile_state"), path.name) if state else {}
+    return RawStore(path, profiles, auth_state)
 
 
 def shared_rows(db: sqlite3.Connection, path: Path) -> RawStore:
+    """The shared store's `authProfiles.*` keys; only the `state-db` location is one this bot knows."""
     try:
         check_layout(db, path.name, SHARED_TABLES, "global", SHARED_SCHEMA_VERSION)
         rows = dict(db.execute("SELECT state_key, value_json FROM config_machine_state "

@@ -37,6 +37,7 @@ def parse_json(text: Any, name: str, what: str) -> Any:
 
 
 def check_profiles(doc: Any, name: str) -> dict[str, Credential]:
+    """A version 1 store whose every profile has a known type, a provider and a well-formed ref."""
     profiles = doc.get("profiles") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or doc.get("version") != 1 or not isinstance(profiles, dict):
         raise AuthStateUnsupported(f"{name}: unexpected auth store shape (want version 1 with profiles).")
@@ -52,6 +53,7 @@ def check_profiles(doc: Any, name: str) -> dict[str, Credential]:
 
 
 def check_state(doc: Any, name: str) -> dict[str, Any]:
+    """Known top-level keys, an order of string lists, and only `ProfileUsageStats` fields."""
     if not isinstance(doc, dict) or not set(doc) <= STATE_KEYS:
         raise AuthStateUnsupported(f"{name}: unexpected auth state shape.")
     order, usage = doc.get("order"), doc.get("usageStats")
