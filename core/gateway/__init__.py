@@ -1,7 +1,8 @@
 """Everything the bot knows about OpenClaw, reached only through its public contracts.
 
-- `runner`: runs the `openclaw` CLI with a timeout and turns every way it can fail into a
-  `GatewayError` with a message a chat user can act on.
+- `runner`: the `Runner` protocol the facade talks to, and `CliRunner`, which runs the `openclaw`
+  CLI with a timeout and turns every way it can fail into a `GatewayError` with a message a chat
+  user can act on.
 - `status`: the typed snapshot parsed from `openclaw models status --json`.
 - `config`: reads `openclaw.json` (JSON5) for agents, models and cache params.
 - `plans`: builds `openclaw secrets apply` plans that carry SecretRefs, never values.

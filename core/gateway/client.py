@@ -25,7 +25,7 @@ from core.gateway.authstate import AuthStateReader, AuthStoreUnreadable
 from core.gateway.config import GatewayConfig
 from core.gateway.config_writes import retry_conflicts, set_surviving
 from core.gateway.plans import ExecProvider, Plan
-from core.gateway.runner import CliRunner, GatewayError
+from core.gateway.runner import GatewayError, Runner
 from core.gateway.status import AgentStatus, now_ms, parse_status
 
 # A setup-token-shaped value that is not a secret. OpenClaw can only set a profile's `expires`
@@ -52,7 +52,7 @@ class AuditReport:
 
 
 class Gateway:
-    def __init__(self, runner: CliRunner, provider: ExecProvider, *, plan_dir: Path,
+    def __init__(self, runner: Runner, provider: ExecProvider, *, plan_dir: Path,
                  max_age_s: float = 300.0, workers: int = 2):
         self.runner = runner
         self.provider = provider

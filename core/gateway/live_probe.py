@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from core.gateway.runner import CliGarbled, CliRunner
+from core.gateway.runner import CliGarbled, Runner
 
 __all__ = ["PROBE_MAX_TOKENS", "ProbeOutcome", "probe_profiles"]
 
@@ -29,7 +29,7 @@ class ProbeOutcome:
     latency_ms: int | None = None
 
 
-def probe_profiles(runner: CliRunner, agent: str, provider: str = "anthropic", profile_id: str | None = None,
+def probe_profiles(runner: Runner, agent: str, provider: str = "anthropic", profile_id: str | None = None,
                    timeout_ms: int = 20_000) -> list[ProbeOutcome]:
     """Ask the running gateway to probe one profile, or every profile of `provider` for `agent`."""
     params: dict[str, object] = {"provider": provider, "agentId": agent, "timeoutMs": timeout_ms}

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 
 class GatewayError(Exception):
@@ -96,6 +96,24 @@ def cli_environment(source: Mapping[str, str]) -> dict[str, str]:
     """The allow-listed subset of `source` a CLI call may inherit."""
     return {name: value for name, value in source.items()
             if (name in CLI_ENV_NAMES or name.startswith(CLI_ENV_PREFIXES)) and not name.startswith(BOT_ENV_PREFIX)}
+
+
+class Runner(Protocol):
+    """What `Gateway` needs from whatever answers for OpenClaw: the real CLI (`CliRunner`) or, in
+    tests, a scripted stand-in (as httpx takes a `MockTransport`). Answers are `CliResult`s and
+    failures `GatewayError`s either way, so everything above this seam behaves the same."""
+
+    state_dir: Path
+    timeout: float
+
+    def run(self, *args: str, stdin: str | None = None, timeout: float | None = None,
+            check: bool = True) -> CliResult:
+        """One command; `check` turns a non-zero exit into CliFailed."""
+        ...
+
+    def json(self, *args: str, stdin: str | None = None, timeout: float | None = None) -> Any:
+        """One `--json` command's document; a non-zero exit becomes CliFailed."""
+        ...
 
 
 class CliRunner:
