@@ -1,7 +1,7 @@
 """`python -m bench soak`: the proof suites at the scale the product promises, outside the test suite.
 
 CI runs samples (60 fuzz examples per property, about 70 kill -9s). The soak runs the *same* tests
-(no copies) with their counts raised through `PROOF_<NAME>` (tests/proof/scale.py):
+(no copies) with their counts raised through `PROOF_<NAME>` (tests/security/scale.py):
 - at least 1,000 kill -9s of a writer during vault and config writes, plus rounds of the whole
   credential write against the real OpenClaw CLI killed at each step with housekeeping running;
 - 100,000 fuzzed command lines through the grammar, 100,000 signed Slack payloads through Bolt,
@@ -48,15 +48,15 @@ class Suite:
 # Two lanes run side by side (one per core); each suite is one pytest process on one core, with the
 # OpenClaw CLI calls of the crash suite on top. Lanes are balanced by the time their suites took.
 SUITES = (
-    Suite("grammar", ("tests/proof/test_fuzz.py::test_command_grammar",), {"FUZZ_EXAMPLES": 100_000},
+    Suite("grammar", ("tests/security/test_fuzz.py::test_command_grammar",), {"FUZZ_EXAMPLES": 100_000},
           "fuzzed command lines"),
-    Suite("Slack payloads through Bolt", ("tests/proof/test_fuzz.py::test_slack_payloads_through_bolt",),
+    Suite("Slack payloads through Bolt", ("tests/security/test_fuzz.py::test_slack_payloads_through_bolt",),
           {"FUZZ_EXAMPLES": 100_000}, "fuzzed payloads"),
     Suite("signed Slack HTTP endpoint", ("tests/adapters/slack/test_http_server.py::test_any_request_gets_an_http_answer",),
           {"SLACK_HTTP_EXAMPLES": 100_000}, "fuzzed requests"),
-    Suite("Discord CommandTree", ("tests/proof/test_fuzz_discord.py",), {"DISCORD_INTERACTIONS": 1_000},
+    Suite("Discord CommandTree", ("tests/security/test_fuzz_discord.py",), {"DISCORD_INTERACTIONS": 1_000},
           "interactions", per_example=15),
-    Suite("kill -9 during vault and gateway writes", ("tests/proof/test_crash_safety.py",),
+    Suite("kill -9 during vault and gateway writes", ("tests/security/test_crash_safety.py",),
           {"CRASH_KILLS": 1_000, "CRASH_WRITES": 1_000, "WRITE_KILL_ROUNDS": 3}, "kills"),
 )
 

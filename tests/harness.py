@@ -1,9 +1,13 @@
-"""Test harness: a prepared real OpenClaw home copied per test, and a bot wired to it.
+"""Test harness: a prepared OpenClaw home copied per test, and a bot wired to it.
 
 Building the home costs several `openclaw` calls (2–9 s each), so it is built once per session
 and copied with `shutil.copytree` for every test (tens of milliseconds). `BotHarness` is the
 "testbot" of this project: `bot.console("status")` returns the reply documents, `bot.oc(...)`
-runs the real CLI against the same home, `bot.leaks(secret)` lists every file that holds it.
+runs the CLI against the same home, `bot.leaks(secret)` lists every file that holds it.
+
+"The CLI" is either the real `openclaw` or the scripted one (tests/fakes/openclaw.py): a binary
+path named `fake-openclaw` (see `fake_binary`) makes `prepare_home`, `make_bot` and `run_oc` use
+the scripted OpenClaw, so one test body runs against both (tests/conftest.py chooses).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Any
 from adapters.console import Console
 from bot.app import Components, build
 from bot.settings import Settings
+from tests.fakes import openclaw as scripted
 from tests.leaks import files_holding
 
 BASE_CONFIG = """// prepared by the openclaw-chatops test harness
@@ -43,7 +48,25 @@ def openclaw_bin() -> str:
     return out.strip().splitlines()[-1]
 
 
+FAKE_NAME = "fake-openclaw"
+
+
+def fake_binary(where: Path) -> str:
+    """The "binary" that stands for the scripted OpenClaw; its calls are logged beside it."""
+    return str(Path(where) / FAKE_NAME)
+
+
+def is_fake(binary: str) -> bool:
+    return Path(binary).name == FAKE_NAME
+
+
+def scripted_runner(binary: str, home: Path, **kwargs: Any) -> scripted.FakeOpenClaw:
+    return scripted.FakeOpenClaw(home / ".openclaw", call_log=Path(binary).parent / "cli-calls.log", **kwargs)
+
+
 def run_oc(binary: str, home: Path, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    if is_fake(binary):
+        return scripted_runner(binary, home).completed(*args, stdin=stdin)
     env = dict(os.environ, HOME=str(home), OPENCLAW_STATE_DIR=str(home / ".openclaw"), NO_COLOR="1")
     env.pop("OPENCLAW_CONFIG_PATH", None)
     return subprocess.run([binary, *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout)
@@ -51,6 +74,8 @@ def run_oc(binary: str, home: Path, *args: str, stdin: str | None = None, timeou
 
 def prepare_home(binary: str, home: Path, config: str = BASE_CONFIG) -> Path:
     """A valid two-agent OpenClaw home that OpenClaw itself has already read once."""
+    if is_fake(binary):
+        return scripted.prepare(home, config)
     state = home / ".openclaw"
     state.mkdir(parents=True, mode=0o700)
     (state / "openclaw.json").write_text(config)
@@ -119,7 +144,11 @@ def make_bot(binary: str, home: Path, chatops_dir: Path, **overrides: str) -> Bo
     }
     env.update(overrides)
     settings = Settings.load(env, env_file=Path("/nonexistent"))
-    return BotHarness(home, binary, build(settings), env)
+    parts = build(settings)
+    if is_fake(binary):
+        real = parts.gateway.runner
+        parts.gateway.runner = scripted_runner(binary, home, timeout=real.timeout, resolver_env=real.resolver_env)
+    return BotHarness(home, binary, parts, env)
 
 
 def force_slow_path(state_dir: Path) -> None:

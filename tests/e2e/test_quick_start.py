@@ -15,7 +15,6 @@ import pytest
 from core.secrets.credentials import fingerprint
 from tests.leaks import files_holding, found_in, openclaw_logs
 
-pytestmark = pytest.mark.interop
 
 ENTRY = str(Path(sys.executable).with_name("openclaw-chatops"))
 TOKEN = "sk-ant-oat01-" + "QuickStartTok3n_" * 6

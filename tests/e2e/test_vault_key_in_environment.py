@@ -17,7 +17,6 @@ import pytest
 
 from tests.harness import copy_home
 
-pytestmark = pytest.mark.interop
 
 TOKEN = "sk-ant-oat01-" + "EnvKeyTok3n_" * 8
 

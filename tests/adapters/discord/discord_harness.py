@@ -3,7 +3,7 @@
 
 Events go in through the client's own connection state, as if read from the gateway websocket;
 everything the client sends comes out at the fake server. The `openclaw` binary is wrapped by a
-script that appends one line per call, so tests can see how many CLI calls had started when each
+script (the scripted OpenClaw logs by itself) that appends one line per call, so tests can see how many CLI calls had started when each
 Discord request arrived (ordering, not timing).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from adapters.discord.config import DiscordConfig
 from core.progress import CURRENT
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import FakeDiscord, Captured
-from tests.harness import BotHarness, copy_home, make_bot
+from tests.harness import BotHarness, copy_home, fake_binary, is_fake, make_bot
 
 ADMIN_ID = "1111"
 VIEWER_ID = "2222"
@@ -78,6 +78,8 @@ def dm_reply(rig, after: int):
 
 def wrap_openclaw(real: str, where: Path) -> tuple[str, Path]:
     log = where / "cli-calls.log"
+    if is_fake(real):  # the scripted OpenClaw logs its calls beside its stand-in path
+        return fake_binary(where), log
     script = where / "openclaw"
     script.write_text(f'#!/bin/sh\necho "$1 $2" >> "{log}"\nexec "{real}" "$@"\n')
     script.chmod(0o755)

@@ -13,6 +13,8 @@ from tests.adapters.discord.test_alerts import alerts_here, drained
 from tests.fakes import discord_payloads as p
 from tests.harness import BotHarness, copy_home, make_bot
 
+pytestmark = pytest.mark.any_runner
+
 TOKEN = "sk-ant-api03-" + "DiscordTeamNotice_" * 6
 NOTICE = "🔥 A credential was posted in a shared channel"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from adapters.discord.members import OUTSIDER_REFUSAL
 from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
                                                    dm_reply, running, viewer)
@@ -27,6 +29,7 @@ def member_lookups(rig, user_id: str) -> list:
     return rig.fake.find("GET", f"/guilds/{p.GUILD}/members/{user_id}")
 
 
+@pytest.mark.any_runner
 def test_a_dm_from_outside_the_served_server_gets_one_line_and_costs_no_cli_call(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
@@ -42,6 +45,7 @@ def test_a_dm_from_outside_the_served_server_gets_one_line_and_costs_no_cli_call
     assert len(member_lookups(rig, STRANGER)) == 1, "the refusal is cached: one member lookup per stranger"
 
 
+@pytest.mark.any_runner
 def test_members_and_people_named_in_the_role_settings_are_answered_in_a_dm(discord_bot):
     async def scenario():
         async with running(discord_bot) as rig:
@@ -55,6 +59,7 @@ def test_members_and_people_named_in_the_role_settings_are_answered_in_a_dm(disc
         assert {e["title"] for e in answer.json["embeds"]} == {"Agent main", "Agent ops"}
 
 
+@pytest.mark.any_runner
 def test_slash_commands_autocomplete_and_buttons_in_a_dm_are_refused_to_strangers(discord_bot):
     """Global commands (no DISCORD_GUILD_ID) are offered in DMs too, where default permissions do
     not apply: the command tree refuses a stranger before any handler runs."""

@@ -20,7 +20,6 @@ from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import Captured, FakeDiscord
 from tests.harness import copy_home
 
-pytestmark = pytest.mark.interop
 
 BOT_TOKEN = "fake-process-bot-token"
 

@@ -11,6 +11,8 @@ from tests.adapters.discord.discord_harness import discord_bot, running  # noqa:
 from tests.fakes import discord_payloads as p
 from core.replies import Field, Reply, Section, Severity
 
+pytestmark = pytest.mark.any_runner
+
 
 def test_a_large_status_is_paged_within_discord_limits():
     sections = [Section(f"Agent a{n}", "model x", [Field(f"anthropic:p{i}", "ok · " + "x" * 300) for i in range(30)],

@@ -10,6 +10,8 @@ from core.secrets.credentials import fingerprint
 from tests.adapters.discord.discord_harness import discord_bot, role_admin, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 
+pytestmark = pytest.mark.any_runner
+
 TOKEN = "sk-ant-oat01-" + "DiscordCanary_" * 7
 
 

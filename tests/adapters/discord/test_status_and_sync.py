@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.adapters.discord.discord_harness import admin, discord_bot, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
+
+pytestmark = pytest.mark.any_runner
 
 
 def test_status_defers_before_the_gateway_and_edits_in_embeds(discord_bot):

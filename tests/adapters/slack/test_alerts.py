@@ -21,6 +21,8 @@ from core.alerts.outbox import Destination
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, SlackRig, block_text, buttons, make_rig, serving
 from tests.fakes.slack import Call, FakeSlack
 
+pytestmark = pytest.mark.any_runner
+
 WINDOW_S = float(os.environ.get("OPENCLAW_TEST_SLACK_WINDOW_S", "0.1"))
 BURST = 50
 PROFILE_KEY = "profile:main/anthropic:default"

@@ -10,6 +10,8 @@ from tests.adapters.slack.conftest import CHANNEL, VIEWER, SlackRig, block_text,
 from tests.adapters.slack.test_alerts import alerts_here
 from tests.fakes.slack import FakeSlack
 
+pytestmark = pytest.mark.any_runner
+
 TOKEN = "sk-ant-oat01-" + "TeamNoticeCanary_" * 6
 ELSEWHERE = "C0GENERAL"
 

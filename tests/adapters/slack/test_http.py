@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import time
-
 from pathlib import Path
+
+import pytest
 
 from tests.adapters.slack.conftest import (ADMIN, CHANNEL, VIEWER, SlackRig, block_text, dm_messages_with, make_rig,
                                            posts_to, serving)
 from tests.fakes.slack import FakeSlack
+
+pytestmark = pytest.mark.any_runner
 
 TOKEN = "sk-ant-oat01-" + "Q" * 60 + "leak" + "Z" * 20
 

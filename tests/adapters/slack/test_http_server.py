@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 
 from adapters.slack.http_server import Received, SlackHttpServer, answered_by_server
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, post, sign
-from tests.proof.scale import count
+from tests.security.scale import count
 
 SECRET = "server-signing-secret"
 FORM = "application/x-www-form-urlencoded"

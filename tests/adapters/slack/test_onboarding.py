@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from core.secrets.writer import record_id
 from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, buttons, dm_messages_with, posts_to
+
+pytestmark = pytest.mark.any_runner
 
 SETUP_TOKEN = "sk-ant-oat01-" + "sEcReT7" * 12 + "_tail-bytes"
 

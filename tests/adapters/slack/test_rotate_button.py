@@ -6,12 +6,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from core.secrets.writer import record_id
 from core.secrets.credentials import classify, fingerprint
 from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SlackRig, block_text, buttons, dm_messages_with, make_rig,
                                            posts_to, serving)
 from tests.adapters.slack.test_alerts import alerts_here, publish, slack_notifier
 from tests.fakes.slack import FakeSlack
+
+pytestmark = pytest.mark.any_runner
 
 ONBOARDER = "UONBOARDER"
 OPERATOR = "UOPS"

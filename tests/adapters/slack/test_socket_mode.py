@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from adapters.slack.config import mode_of
 from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, VIEWER, block_text, make_rig
 from tests.fakes.slack import FakeSlack
 from tests.leaks import found_in
+
+pytestmark = pytest.mark.any_runner
 
 TOKEN = "sk-ant-api03-" + "S" * 70 + "sock"
 

@@ -5,6 +5,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.slack import render
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
@@ -12,6 +14,8 @@ from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SIGNING_SECRET, Slack
                                            serving, visible)
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.harness import make_bot
+
+pytestmark = pytest.mark.any_runner
 
 API_KEY = "sk-ant-api03-" + "k" * 90
 SETUP_TOKEN = "sk-ant-oat01-" + "t" * 90

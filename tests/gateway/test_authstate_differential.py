@@ -38,7 +38,7 @@ from core.gateway.status import now_ms, parse_status
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import copy_home, make_bot, prepare_home, run_oc
 
-pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("authstate")]
+pytestmark = pytest.mark.xdist_group("authstate")
 
 TOKEN = "sk-ant-oat01-" + "DiffT0ken" * 10
 MAIN_KEY = "sk-ant-api03-" + "DiffMainK" * 9

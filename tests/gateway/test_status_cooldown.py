@@ -11,7 +11,7 @@ from core.secrets.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import BotHarness
 
-pytestmark = pytest.mark.interop
+pytestmark = pytest.mark.any_runner
 
 API_KEY = "sk-ant-api03-" + "CooldownK3y" * 9
 

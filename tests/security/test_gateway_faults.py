@@ -1,9 +1,10 @@
 """Gateway faults as the watcher sees them, and a failing exec resolver.
 
-The reply side of a missing, hanging, failing or garbled `openclaw` is in tests/unit; here the same
-faults, one per look on the slow path (a store layout the reader does not know, so looks use the CLI), must open one "Gateway unreachable" incident after
-`OPENCLAW_CHATOPS_UNREACHABLE_AFTER` looks and resolve it on the first good look. The stand-in is a
-script in front of the real CLI whose behaviour is switched by a file.
+The reply side of a missing, hanging, failing or garbled `openclaw` is in
+tests/gateway/test_cli_faults.py; here the same faults, one per look on the slow path (a store
+layout the reader does not know, so looks use the CLI), must open one "Gateway unreachable"
+incident after `OPENCLAW_CHATOPS_UNREACHABLE_AFTER` looks and resolve it on the first good look.
+The stand-in is a script in front of the real CLI whose behaviour is switched by a file.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from core.alerts.outbox import Destination
 from core.secrets.writer import record_id
 from tests.harness import BotHarness, force_slow_path
 
-pytestmark = pytest.mark.interop
 
 FAULTS = {
     "hang": "sleep 30",

@@ -11,6 +11,8 @@ import pytest
 from core.requests import Place, PlaceKind, Request, User
 from tests.harness import BotHarness, make_bot
 
+pytestmark = pytest.mark.any_runner
+
 TOKEN = "sk-ant-oat01-" + "BadInputTok" * 8
 
 

@@ -12,7 +12,7 @@ import pytest
 from core.gateway.plans import Plan, ProfileTarget
 from tests.harness import BotHarness
 
-pytestmark = pytest.mark.interop
+pytestmark = pytest.mark.any_runner
 
 OLD = "sk-ant-oat01-" + "RotOldTok3n_" * 8
 NEW = "sk-ant-oat01-" + "RotNewTok3n_" * 8

@@ -14,7 +14,6 @@ import pytest
 from core.secrets.credentials import classify
 from tests.harness import BotHarness, copy_home, make_bot, prepare_home
 
-pytestmark = pytest.mark.interop
 
 NO_MODEL_CONFIG = """// no model configured: OpenClaw picks its own default (another provider's)
 {

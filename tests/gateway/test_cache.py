@@ -8,7 +8,8 @@ import pytest
 
 from tests.harness import BotHarness
 
-pytestmark = pytest.mark.interop
+pytestmark = pytest.mark.any_runner
+
 MODEL = "anthropic/claude-opus-4-6"
 PARAMS = f'agents.defaults.models["{MODEL}"].params'
 

@@ -12,7 +12,6 @@ import pytest
 
 from tests.harness import BotHarness
 
-pytestmark = pytest.mark.interop
 
 TOKEN = "sk-ant-oat01-" + "CanaryTok3n_" * 8
 API_KEY = "sk-ant-api03-" + "CanaryK3y-" * 10
@@ -53,6 +52,7 @@ def test_console_onboards_a_token_and_a_key_and_the_audit_is_clean(bot: BotHarne
     assert "anthropic:default" in fields and "anthropic:api" in fields
 
 
+@pytest.mark.any_runner
 def test_in_process_onboarding_keeps_logs_and_audit_rows_clean(bot: BotHarness, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.DEBUG)
     replies = bot.console("onboard main setup-token --profile-id anthropic:team", TOKEN)

@@ -18,7 +18,7 @@ from slack_bolt import BoltRequest
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, sign
-from tests.proof.scale import count
+from tests.security.scale import count
 from tests.harness import make_bot
 
 VERBS = ["status", "onboard", "paste-token", "remove", "order", "cache", "alerts", "audit", "doctor", "help",

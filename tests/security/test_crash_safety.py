@@ -11,7 +11,7 @@
    bot process runs housekeeping in a loop: OpenClaw always holds a ref that resolves, and the
    vault ends with exactly the version OpenClaw points at current, nothing pending.
 
-Counts are CI samples; `python -m bench soak` raises them (tests/proof/scale.py).
+Counts are CI samples; `python -m bench soak` raises them (tests/security/scale.py).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from core.secrets.vault import Vault
 from core.secrets.vault_keys import KeyFile
 from tests.harness import copy_home, make_bot
 from tests.leaks import files_holding
-from tests.proof.scale import count, report
+from tests.security.scale import count, report
 
 KEY = bytes(range(32))
 TARGET_WRITES = count("CRASH_WRITES", 1000)
@@ -208,7 +208,6 @@ def paused(process: subprocess.Popen, vault: Vault) -> None:
             time.sleep(0.01)
 
 
-@pytest.mark.interop
 def test_kill_9_at_each_step_of_a_credential_write_with_housekeeping_running(oc_bin: str, prepared_home: Path,
                                                                              tmp_path: Path):
     home = copy_home(prepared_home, tmp_path / "home")

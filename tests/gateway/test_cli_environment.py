@@ -17,7 +17,6 @@ from bot.app import build
 from bot.settings import Settings
 from tests.harness import BASE_CONFIG, BotHarness, copy_home, make_bot
 
-pytestmark = pytest.mark.interop
 
 CHAT_TOKENS = {
     "SLACK_BOT_TOKEN": "xoxb-1111-2222-EnvCanaryBot",

@@ -8,7 +8,6 @@ import pytest
 from core.secrets.credentials import classify
 from tests.harness import BotHarness, force_slow_path
 
-pytestmark = pytest.mark.interop
 
 API_KEY = "sk-ant-api03-" + "SlowPathK3y" * 8
 

@@ -38,7 +38,7 @@ from tests.fakes.slack import FakeSlack
 from tests.harness import make_bot
 from tests.leaks import files_under, found_in, openclaw_logs, plain
 
-pytestmark = pytest.mark.interop
+pytestmark = pytest.mark.any_runner
 
 
 def canary(path: str) -> str:

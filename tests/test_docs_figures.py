@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
 UNIT = r"ms|µs|×|s/h|% of a core|s of CPU|CPU s|s CPU|s wall"
 FIGURE = re.compile(rf"(?<![\w.,])(\d[\d,.]*(?:\s*[–-]\s*\d[\d,.]*)?)\s?({UNIT})(?!\w)")

@@ -15,7 +15,7 @@ from core.grammar import VERBS
 from tests.adapters.discord.discord_harness import ADMIN_ID, admin, running, viewer
 from tests.fakes import discord_payloads as p
 from tests.harness import make_bot
-from tests.proof.scale import count
+from tests.security.scale import count
 
 CANARY = "sk-ant-api03-" + "DiscordFuzzCanary_" * 5
 VALUES = st.one_of(st.text(max_size=20), st.sampled_from(["main", "ops", "nosuch", "365d", "long", "1h", "snooze",

@@ -22,7 +22,6 @@ from core.secrets.writer import record_id
 from core.secrets.credentials import classify
 from tests.harness import BotHarness
 
-pytestmark = pytest.mark.interop
 
 MODEL = "anthropic/claude-opus-4-6"
 

@@ -9,7 +9,7 @@ import pytest
 from core.secrets.credentials import classify
 from tests.harness import BotHarness
 
-pytestmark = pytest.mark.interop
+pytestmark = pytest.mark.any_runner
 
 MAIN_KEY = "sk-ant-api03-" + "RemoveMain" * 9
 OPS_KEY = "sk-ant-api03-" + "RemoveOps_" * 9
