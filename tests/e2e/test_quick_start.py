@@ -10,11 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from core.secrets.credentials import fingerprint
 from tests.leaks import files_holding, found_in, openclaw_logs
-
 
 ENTRY = str(Path(sys.executable).with_name("openclaw-chatops"))
 TOKEN = "sk-ant-oat01-" + "QuickStartTok3n_" * 6

@@ -13,10 +13,8 @@ import sys
 from pathlib import Path
 
 import json5
-import pytest
 
 from tests.harness import copy_home
-
 
 TOKEN = "sk-ant-oat01-" + "EnvKeyTok3n_" * 8
 

@@ -6,11 +6,11 @@ seconds. It keeps its state where OpenClaw 2026.9.6 keeps it — `openclaw.json`
 rows (`agents/<id>/agent/openclaw-agent.sqlite`, `state/openclaw.sqlite`), with the same tables,
 `schema_meta` rows and JSON shapes — so the bot's guarded store reader, its digest and every file
 check see what they would see on a real gateway. Answers, exit codes and error texts are copied
-from the real CLI (docs/openclaw-interop.md; section numbers below are that document's).
-`models status --json` is derived from the rows by the bot's own reader, whose
-agreement with the real CLI is proven by tests/gateway/test_authstate_differential.py; that the
-fake writes the rows OpenClaw writes is proven by tests/gateway/test_fake_openclaw_contract.py,
-which runs one scripted scenario through both.
+from the real CLI (observed with 2026.9.6; docs/openclaw-interop.md). `models status --json` is
+derived from the rows by the bot's own reader, whose agreement with the real CLI is proven by
+tests/gateway/test_authstate_differential.py; that the fake writes the rows and answers OpenClaw
+writes and answers is proven by tests/gateway/test_fake_openclaw_contract.py, which runs one
+scripted scenario through both.
 
 What it does not do: OpenClaw's retries, its gateway process (`gateway call` answers only what a
 test scripted in `probe_results`), plugin loading, and any layout but 2026.9.6's. Tests about
@@ -35,7 +35,7 @@ from typing import Any
 import json5
 
 from core.durations import parse_duration
-from core.gateway.authstate import AGENT_STORE, AuthStateReader, AuthStoreUnreadable, SHARED_STORE
+from core.gateway.authstate import AGENT_STORE, SHARED_STORE, AuthStateReader, AuthStoreUnreadable
 from core.gateway.config import GatewayConfig
 from core.gateway.config_writes import split_path
 from core.gateway.runner import CliFailed, CliResult
@@ -79,7 +79,7 @@ REF_FIELDS = {"token": "tokenRef", "api_key": "keyRef"}
 MODES = {"auth-profiles.token.token": "token", "auth-profiles.api_key.key": "api_key"}
 # What a config write adds (observed on every write of 2026.9.6).
 META = {"migrations": {"modelPolicyAllowlist": True, "utilityModelSeparation": True}, "lastTouchedVersion": VERSION}
-# Cooldown OpenClaw records after one failed turn, per upstream answer (interop §8).
+# What OpenClaw records after one failed turn, per upstream status: kind, reason, window (observed).
 FAILURES = {401: ("cooldown", "auth", 30_000), 429: ("cooldown", "rate_limit", 30_000), 400: ("disabled", "billing", 600_000)}
 NOISE = "[secrets] gateway secrets.resolve unavailable; resolved command secrets locally.\n"
 
@@ -213,7 +213,7 @@ class FakeOpenClaw:
         """JSON (comments stripped), `meta` stamped, the previous text rotated into `.bak…`."""
         doc = {k: v for k, v in doc.items() if k != "meta"} | {"meta": {**(doc.get("meta") or {}), **META}}
         models = ((doc.get("agents") or {}).get("defaults") or {}).get("models")
-        if isinstance(models, dict) and models:  # interop §13.1: an allowlist appears
+        if isinstance(models, dict) and models:  # observed: a models map brings an allowlist
             policy = doc["agents"]["defaults"].setdefault("modelPolicy", {})
             policy.setdefault("allow", sorted(models))
         baks = [self.state_dir / "openclaw.json.bak", *(self.state_dir / f"openclaw.json.bak.{i}" for i in range(1, 5))]
@@ -259,7 +259,7 @@ class FakeOpenClaw:
 
     @staticmethod
     def _check_env(doc: dict[str, Any]) -> None:
-        """The retired `env: { KEY: … }` shape makes every write refuse (interop §13.8)."""
+        """The retired `env: { KEY: … }` shape makes every write refuse (observed)."""
         env = doc.get("env")
         if isinstance(env, dict) and any(k != "vars" for k in env):
             raise Refused("Config invalid: env: Unrecognized key. Final layout aliases were retired. Run openclaw doctor --fix.")
@@ -406,7 +406,7 @@ class FakeOpenClaw:
 
     def _paste(self, args: list[str], stdin: str | None) -> str:
         """`paste-token` checks the token's shape and stores it in plaintext (with `expires` from
-        `--expires-in`); `paste-api-key` takes anything. Both add `auth.profiles` (interop §12)."""
+        `--expires-in`); `paste-api-key` takes anything. Both add `auth.profiles`."""
         agent = self._agent(args, write=True)
         provider = self._flag(args, "--provider", "anthropic") or "anthropic"
         value = "".join((stdin or "").split())
@@ -493,7 +493,7 @@ class FakeOpenClaw:
 
     # -- secrets ---------------------------------------------------------------------------------
     def _resolve(self, provider: dict[str, Any], name: str, ids: list[str]) -> dict[str, str]:
-        """Run the exec resolver as OpenClaw does (interop §6): its checks on the command, only
+        """Run the exec resolver as OpenClaw does: its checks on the command, only
         `passEnv` plus LC_CTYPE in its environment, its own directory as cwd."""
         command = str(provider.get("command", ""))
         path = Path(command)
@@ -521,7 +521,7 @@ class FakeOpenClaw:
         return values
 
     def _apply(self, args: list[str]) -> str:
-        """`secrets apply --from plan.json --allow-exec --json` (interop §4)."""
+        """`secrets apply --from plan.json --allow-exec --json` (observed shapes)."""
         plan = json.loads(Path(self._flag(args, "--from") or "").read_text())
         upserts = plan.get("providerUpserts") or {}
         if "--allow-exec" not in args and any(p.get("source") == "exec" for p in upserts.values()):
@@ -557,7 +557,7 @@ class FakeOpenClaw:
                        "warnings": []}) + "\n"
 
     def _audit(self, args: list[str]) -> str:
-        """`secrets audit --json`: plaintext in the stores and unresolvable exec refs (interop §7)."""
+        """`secrets audit --json`: plaintext in the stores and unresolvable exec refs."""
         findings: list[dict[str, Any]] = []
         scanned: list[str] = [str(self.config_path)]
         providers = (self._load_config().get("secrets") or {}).get("providers") or {}
@@ -599,7 +599,7 @@ class FakeOpenClaw:
     def _turn(self, args: list[str]) -> str:
         """`agent --local --message …`: one request per profile in effective order (no same-profile
         retries), to `models.providers.anthropic.baseUrl`; a failure is recorded as OpenClaw
-        records it after its retries (interop §8), on the store holding the profile."""
+        records it after its retries, on the store holding the profile."""
         agent = self._agent(args)
         config = GatewayConfig.load(self.config_path)
         base = (config._get("models", "providers", "anthropic") or {}).get("baseUrl")

@@ -2,12 +2,8 @@
 not know sends status to `openclaw models status` and the reply says so in one line."""
 from __future__ import annotations
 
-
-import pytest
-
 from core.secrets.credentials import classify
 from tests.harness import BotHarness, force_slow_path
-
 
 API_KEY = "sk-ant-api03-" + "SlowPathK3y" * 8
 

@@ -25,8 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from core.secrets.vault import Vault
 from core.secrets.vault_keys import KeyFile
 from tests.harness import copy_home, make_bot

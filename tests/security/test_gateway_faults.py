@@ -12,13 +12,10 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from adapters.console.notifier import ConsoleNotifier
 from core.alerts.outbox import Destination
 from core.secrets.writer import record_id
 from tests.harness import BotHarness, force_slow_path
-
 
 FAULTS = {
     "hang": "sleep 30",
