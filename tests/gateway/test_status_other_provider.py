@@ -14,6 +14,8 @@ import pytest
 from core.secrets.credentials import classify
 from tests.harness import BotHarness, copy_home, make_bot, prepare_home
 
+pytestmark = pytest.mark.any_runner
+
 
 NO_MODEL_CONFIG = """// no model configured: OpenClaw picks its own default (another provider's)
 {

@@ -19,6 +19,8 @@ import pytest
 from tests.adapters.slack.conftest import ADMIN, SIGNING_SECRET, SlackRig, make_rig, serving
 from tests.fakes.slack import FakeSlack, post, sign
 
+pytestmark = pytest.mark.any_runner
+
 CANARY = "sk-ant-oat01-" + "ForgeryCanary_" * 6
 
 
