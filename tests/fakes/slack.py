@@ -259,7 +259,9 @@ class FakeSlack:
 
     # -- Socket Mode -------------------------------------------------------------------------
     def _socket_session(self, conn: ServerConnection) -> None:
-        self._socket_conns.append(conn)
+        with self._cond:  # wake `send_envelope`, which may already be waiting for a connection
+            self._socket_conns.append(conn)
+            self._cond.notify_all()
         conn.send(json.dumps({"type": "hello", "num_connections": 1,
                               "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}}))
         try:
