@@ -29,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,8 @@ def prepare(home: Path, config: str) -> Path:
     state.mkdir(parents=True, mode=0o700)
     (state / "openclaw.json").write_text(config)
     fake = FakeOpenClaw(state)
-    fake._shared()
-    fake._agent_db(fake._agents()[0])
+    fake._shared().close()
+    fake._agent_db(fake._agents()[0]).close()
     return home
 
 
@@ -346,7 +347,7 @@ class FakeOpenClaw:
         path = self.state_dir / "agents" / agent / "agent" / AGENT_STORE
         if not path.exists():
             return False
-        with sqlite3.connect(path) as db:
+        with closing(sqlite3.connect(path)) as db:
             return db.execute("SELECT 1 FROM auth_profile_store WHERE store_key='primary'").fetchone() is not None
 
     # -- models ----------------------------------------------------------------------------------
