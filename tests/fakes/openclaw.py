@@ -36,11 +36,13 @@ from typing import Any
 import json5
 
 from core.durations import parse_duration
-from core.gateway.authstate import AGENT_STORE, SHARED_STORE, AuthStateReader, AuthStoreUnreadable
+from core.gateway.authstate import AuthStateReader, AuthStoreUnreadable
 from core.gateway.config import GatewayConfig
 from core.gateway.config_writes import split_path
 from core.gateway.runner import CliFailed, CliResult
 
+AGENT_STORE = "openclaw-agent.sqlite"  # under agents/<id>/agent/
+SHARED_STORE = Path("state") / "openclaw.sqlite"
 VERSION = "2026.9.6"
 VERSION_TEXT = f"OpenClaw {VERSION} (eb377ac)"
 WARN_AFTER_MS = 86_400_000
@@ -603,7 +605,7 @@ class FakeOpenClaw:
         records it after its retries, on the store holding the profile."""
         agent = self._agent(args)
         config = GatewayConfig.load(self.config_path)
-        base = (config._get("models", "providers", "anthropic") or {}).get("baseUrl")
+        base = ((self._load_config().get("models") or {}).get("providers") or {}).get("anthropic", {}).get("baseUrl")
         view = AuthStateReader(self.state_dir).view(agent, config)
         now = now_ms()
         order = [p for p in view.effective_order("anthropic", now) if not view.in_cooldown(p, now)]

@@ -2,16 +2,9 @@
 equal what `openclaw models status --json` reports (unusable profiles with kind, reason, until and
 hint; labels; expiry; effective order; store path; the parsed snapshot the handlers use).
 
-States are built once per session (OpenClaw's own commands and real `agent --local` turns against
-the loopback fake Anthropic) and copied per test, as tests/harness.py does for the prepared home:
-- `base`: main has a setup-token with an expiry (`paste-token --expires-in`) and an API key (exec
-  refs), ops has its own key and reads main's through;
-- `turns`: the API keys alone; a 401 turn as main cools main's key (ops reads it through), then,
-  with `order set` limiting ops to its own key, a billing turn as ops disables that key;
-- `ordered`: `models auth order set` on main;
-- `placeholder`: a token profile mid-write (the bot's non-secret placeholder, pasted with a 1 s
-  expiry by `paste-token --expires-in`, before the ref is re-applied): plaintext, then expired;
-- `shared`: `paste-token` on a fresh single-agent home, which writes the shared store.
+States are built once per session by tests/gateway/authstates.py (OpenClaw's own commands and real
+`agent --local` turns against the loopback fake Anthropic) and copied per test, as tests/harness.py
+does for the prepared home.
 A property test writes generated `usageStats` into a copy of a real store and compares on a few
 examples (each CLI call costs ~3 s). Run this module whenever OpenClaw's pinned release changes.
 """
@@ -30,69 +23,13 @@ from hypothesis import strategies as st
 
 from adapters.console.notifier import ConsoleNotifier
 from core.alerts.outbox import Destination
-from core.secrets.credentials import classify
-from core.gateway.client import PLACEHOLDER_TOKEN
 from core.gateway.authstate import AuthStateReader, AuthStateUnsupported, read_agent_store
 from core.gateway.config import GatewayConfig
 from core.gateway.status import now_ms, parse_status
-from tests.fakes.anthropic import FakeAnthropic
-from tests.harness import copy_home, make_bot, prepare_home, run_oc
+from tests.harness import copy_home, make_bot, run_oc
 
 pytestmark = pytest.mark.xdist_group("authstate")
-
-TOKEN = "sk-ant-oat01-" + "DiffT0ken" * 10
-MAIN_KEY = "sk-ant-api03-" + "DiffMainK" * 9
-OPS_KEY = "sk-ant-api03-" + "DiffOpsK_" * 9
-SINGLE_AGENT = '{ agents: { defaults: { model: { primary: "anthropic/claude-opus-4-6" } } } }\n'
 _SUFFIX = re.compile(r"\s+\[(?P<note>[^\]]*)\]$")
-
-
-def _turn(oc_bin: str, home: Path, agent: str) -> None:
-    result = run_oc(oc_bin, home, "agent", "--local", "--agent", agent, "--message", "hi", "--json")
-    assert result.returncode != 0, "the fake answers with an error"
-
-
-@pytest.fixture(scope="module")
-def states(oc_bin: str, prepared_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("authstates")
-    base = copy_home(prepared_home, root / "base")
-    bot = make_bot(oc_bin, base, root / "chatops")  # its vault resolves the refs in every copy
-    writer = bot.chatops.writer
-    assert writer.write("main", "anthropic:api", classify(MAIN_KEY), actor="t").verified
-    assert writer.write("ops", "anthropic:ops", classify(OPS_KEY), actor="t").verified
-    turns = copy_home(base, root / "turns")  # API keys only: a 401 turn then takes ~17 s
-    assert writer.write("main", "anthropic:default", classify(TOKEN), actor="t", expires_in="30d").verified
-    bot.parts.store.close()
-
-    out = {"base": base}
-    out["placeholder"] = copy_home(base, root / "placeholder")  # what the bot's expiry step pastes
-    assert run_oc(oc_bin, out["placeholder"], "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id",
-                  "anthropic:default", "--expires-in", "1s", "--agent", "main", stdin=PLACEHOLDER_TOKEN + "\n").returncode == 0
-
-    out["ordered"] = copy_home(base, root / "ordered")
-    assert run_oc(oc_bin, out["ordered"], "models", "auth", "order", "set", "--agent", "main", "--provider", "anthropic",
-                  "anthropic:api", "anthropic:default").returncode == 0
-
-    shared = root / "shared"
-    prepare_home(oc_bin, shared, SINGLE_AGENT)
-    assert run_oc(oc_bin, shared, "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id",
-                  "anthropic:pasted", "--expires-in", "30d", stdin=TOKEN + "\n").returncode == 0
-    out["shared"] = shared
-
-    fake = FakeAnthropic(mode="auth").start()
-    try:
-        assert run_oc(oc_bin, turns, "config", "set", "models.providers.anthropic.baseUrl", fake.url).returncode == 0
-        _turn(oc_bin, turns, "main")
-        # ops tries only its own key, so the billing turn cannot reach main's (cooling) key however
-        # slow the host is; this is also an order set on a non-default agent
-        assert run_oc(oc_bin, turns, "models", "auth", "order", "set", "--agent", "ops", "--provider", "anthropic",
-                      "anthropic:ops").returncode == 0
-        fake.mode = "billing"
-        _turn(oc_bin, turns, "ops")
-    finally:
-        fake.stop()
-    out["turns"] = turns
-    return out
 
 
 def cli_status(oc_bin: str, home: Path, agent: str) -> dict:
