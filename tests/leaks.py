@@ -73,7 +73,23 @@ def files_holding(secret: str, *roots: Path) -> list[str]:
     return sorted(name for name, data in files_under(*roots).items() if found_in(secret, data))
 
 
-def openclaw_logs() -> bytes:
-    """OpenClaw's own file logs (it writes them under /tmp/openclaw whatever its home is)."""
-    where = Path("/tmp/openclaw")
-    return b"".join(p.read_bytes() for p in where.glob("*.log")) if where.is_dir() else b""
+OPENCLAW_LOGS = Path("/tmp/openclaw")
+
+
+def openclaw_log_sizes() -> dict[str, int]:
+    """How far OpenClaw's file logs reach now: `openclaw_logs(since=…)` then reads what came after."""
+    return {str(p): p.stat().st_size for p in OPENCLAW_LOGS.glob("*.log")} if OPENCLAW_LOGS.is_dir() else {}
+
+
+def openclaw_logs(since: dict[str, int] | None = None) -> bytes:
+    """OpenClaw's own file logs (it writes them under /tmp/openclaw whatever its home is). With
+    `since`, only what was appended after those sizes: a test's secrets can only have been logged
+    while it ran, and the whole day's log of a busy host is megabytes to search for every slice."""
+    if not OPENCLAW_LOGS.is_dir():
+        return b""
+    out = []
+    for path in OPENCLAW_LOGS.glob("*.log"):
+        with path.open("rb") as log:
+            log.seek((since or {}).get(str(path), 0))
+            out.append(log.read())
+    return b"".join(out)

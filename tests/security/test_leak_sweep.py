@@ -36,7 +36,7 @@ from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_message
 from tests.fakes import discord_payloads as p
 from tests.fakes.slack import FakeSlack
 from tests.harness import make_bot
-from tests.leaks import files_under, found_in, openclaw_logs, plain
+from tests.leaks import files_under, found_in, openclaw_log_sizes, openclaw_logs, plain
 
 pytestmark = pytest.mark.any_runner
 
@@ -57,11 +57,17 @@ def zero_width(secret: str) -> str:
     return secret[:15] + "\u200b" + secret[15:]
 
 
+@pytest.fixture
+def logs_before() -> dict[str, int]:
+    """Where OpenClaw's file logs ended when the test started: the sweep reads what came after."""
+    return openclaw_log_sizes()
+
+
 def sweep(secrets: dict[str, str], roots: list[Path], sent: dict[str, bytes], caplog: pytest.LogCaptureFixture,
-          vault: Path) -> dict[str, list[str]]:
+          vault: Path, logs_before: dict[str, int]) -> dict[str, list[str]]:
     """Where each canary was found, the vault excepted."""
     blobs = {**{name: data for name, data in files_under(*roots).items() if Path(name) != vault}, **sent,
-             "caplog": caplog.text.encode(), "/tmp/openclaw logs": openclaw_logs()}
+             "caplog": caplog.text.encode(), "/tmp/openclaw logs": openclaw_logs(since=logs_before)}
     return {path: [name for name, data in blobs.items() if found_in(secret, data)] for path, secret in secrets.items()}
 
 
@@ -93,7 +99,7 @@ async def open_discord_modal(rig, who: dict):
 
 
 def test_no_slack_or_console_path_leaks_the_canary(oc_bin: str, prepared_home: Path, tmp_path: Path,
-                                                    caplog: pytest.LogCaptureFixture):
+                                                    caplog: pytest.LogCaptureFixture, logs_before: dict[str, int]):
     caplog.set_level(logging.DEBUG)
     fake = FakeSlack()
     harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake)
@@ -124,7 +130,7 @@ def test_no_slack_or_console_path_leaks_the_canary(oc_bin: str, prepared_home: P
 
     vault = harness.parts.settings.vault_path
     report = sweep(secrets, [harness.home, harness.parts.settings.chatops_dir, tmp_path],
-                   {"fake Slack": fake.all_bytes()}, caplog, vault)
+                   {"fake Slack": fake.all_bytes()}, caplog, vault, logs_before)
     fake.close()
     assert report == {p: [] for p in secrets}, report
     stored = harness.parts.vault
@@ -142,7 +148,8 @@ async def refused_discord_paste(rig, who: dict, text: str):
     return answer
 
 
-def test_the_discord_modal_leaks_nothing(discord_bot, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+def test_the_discord_modal_leaks_nothing(discord_bot, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                         logs_before: dict[str, int]):
     caplog.set_level(logging.DEBUG)
     secrets = {"DiscordModal": wrapped(canary("DiscordModal")).replace("\n", "\r\n"),
                "DiscordInvalid": canary("DiscordInvalid")[:40]}
@@ -160,7 +167,7 @@ def test_the_discord_modal_leaks_nothing(discord_bot, tmp_path: Path, caplog: py
     sent = asyncio.run(scenario())
     vault = discord_bot.parts.settings.vault_path
     report = sweep(secrets, [discord_bot.home, discord_bot.parts.settings.chatops_dir, tmp_path],
-                   {"fake Discord": sent}, caplog, vault)
+                   {"fake Discord": sent}, caplog, vault, logs_before)
     assert report == {p: [] for p in secrets}, report
     assert discord_bot.parts.vault.get(record_id("main", "anthropic:default")) == plain(secrets["DiscordModal"])
 
@@ -206,7 +213,8 @@ def assert_caught(secrets: dict[str, str], report: dict[str, list[str]], caplog:
 
 
 def test_the_sweep_catches_rejected_slack_and_console_pastes_that_leak(
-        leaky: None, oc_bin: str, prepared_home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture):
+        leaky: None, oc_bin: str, prepared_home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        logs_before: dict[str, int]):
     caplog.set_level(logging.DEBUG)
     fake = FakeSlack()
     harness, slack = make_rig(oc_bin, prepared_home, tmp_path, fake)
@@ -216,13 +224,15 @@ def test_the_sweep_catches_rejected_slack_and_console_pastes_that_leak(
         status, answer = rig.submit_modal(open_slack_modal(rig, fake), secrets["InvalidModal"])
         assert status == 200 and answer["response_action"] == "errors"
     report = sweep(secrets, [harness.home, harness.parts.settings.chatops_dir, tmp_path],
-                   {"fake Slack": fake.all_bytes()}, caplog, harness.parts.settings.vault_path)
+                   {"fake Slack": fake.all_bytes()}, caplog, harness.parts.settings.vault_path,
+                   logs_before)
     fake.close()
     assert_caught(secrets, report, caplog)
 
 
 def test_the_sweep_catches_a_rejected_discord_paste_that_leaks(leaky: None, discord_bot, tmp_path: Path,
-                                                               caplog: pytest.LogCaptureFixture):
+                                                               caplog: pytest.LogCaptureFixture,
+                                                               logs_before: dict[str, int]):
     caplog.set_level(logging.DEBUG)
     secrets = {"DiscordInvalid": canary("DiscordInvalid")[:40]}
     who = role_admin()
@@ -234,5 +244,6 @@ def test_the_sweep_catches_a_rejected_discord_paste_that_leaks(leaky: None, disc
 
     sent = asyncio.run(scenario())
     report = sweep(secrets, [discord_bot.home, discord_bot.parts.settings.chatops_dir, tmp_path],
-                   {"fake Discord": sent}, caplog, discord_bot.parts.settings.vault_path)
+                   {"fake Discord": sent}, caplog, discord_bot.parts.settings.vault_path,
+                   logs_before)
     assert_caught(secrets, report, caplog)
