@@ -101,13 +101,11 @@ class Refused(Exception):
 
 def prepare(home: Path, config: str) -> Path:
     """What a fresh home holds after OpenClaw read it once: the config as written and the shared
-    state database (`models status` creates it, and the default agent's database beside it)."""
+    state database (`models status` creates it; agent databases come with the first write)."""
     state = home / ".openclaw"
     state.mkdir(parents=True, mode=0o700)
     (state / "openclaw.json").write_text(config)
-    fake = FakeOpenClaw(state)
-    fake._shared().close()
-    fake._agent_db(fake._agents()[0]).close()
+    FakeOpenClaw(state)._shared().close()
     return home
 
 
@@ -136,7 +134,7 @@ class FakeOpenClaw:
             out, err = self._dispatch(list(args), stdin)
             code = 0
         except Refused as exc:
-            code, out, err = 1, "", f"{NOISE}Error: {exc}\n"
+            code, out, err = 1, "", f"{NOISE}{exc}\n"
             if "--json" in args:
                 out = _dumps({"ok": False, "error": {"type": "cli_error", "message": str(exc)}}) + "\n"
         result = CliResult(list(args), code, out, err, time.monotonic() - started)
@@ -215,10 +213,6 @@ class FakeOpenClaw:
     def _write_config(self, doc: dict[str, Any]) -> None:
         """JSON (comments stripped), `meta` stamped, the previous text rotated into `.bak…`."""
         doc = {k: v for k, v in doc.items() if k != "meta"} | {"meta": {**(doc.get("meta") or {}), **META}}
-        models = ((doc.get("agents") or {}).get("defaults") or {}).get("models")
-        if isinstance(models, dict) and models:  # observed: a models map brings an allowlist
-            policy = doc["agents"]["defaults"].setdefault("modelPolicy", {})
-            policy.setdefault("allow", sorted(models))
         baks = [self.state_dir / "openclaw.json.bak", *(self.state_dir / f"openclaw.json.bak.{i}" for i in range(1, 5))]
         for older, newer in zip(reversed(baks), reversed(baks[:-1])):
             if newer.exists():
@@ -309,6 +303,8 @@ class FakeOpenClaw:
             db = self._shared()
             rows = dict(db.execute("SELECT state_key, value_json FROM config_machine_state").fetchall())
             store, state = rows.get("authProfiles.store"), rows.get("authProfiles.state")
+        elif not (self.state_dir / "agents" / where / "agent" / AGENT_STORE).exists():  # reads create nothing
+            return {"version": 1, "profiles": {}}, {}
         else:
             db = self._agent_db(where)
             store = (db.execute("SELECT store_json FROM auth_profile_store WHERE store_key='primary'").fetchone() or [None])[0]
@@ -376,7 +372,8 @@ class FakeOpenClaw:
         for prov in snap.providers:
             ids = [p.id for p in prov.profiles]
             kinds = [p.type for p in prov.profiles]
-            providers.append({"provider": prov.provider, "effective": {"kind": "profiles", "detail": str(snap.store_path)},
+            effective = {"kind": "profiles", "detail": self._shown(Path(snap.store_path))}
+            providers.append({"provider": prov.provider, "effective": effective,
                               "profiles": {"count": len(ids), "oauth": kinds.count("oauth"), "token": kinds.count("token"),
                                            "apiKey": kinds.count("api_key"), "labels": [label(i) for i in ids]}})
             entries = []
@@ -400,12 +397,32 @@ class FakeOpenClaw:
             "defaultModel": snap.default_model, "resolvedDefault": snap.default_model, "fallbacks": list(snap.fallbacks),
             "imageModel": None, "imageFallbacks": [], "aliases": {}, "allowed": [],
             "auth": {"storePath": str(snap.store_path), "shellEnvFallback": {"enabled": False, "appliedKeys": []},
-                     "missingProvidersInUse": list(snap.missing_providers), "providers": providers,
+                     "missingProvidersInUse": self._missing(snap, now), "providers": providers,
                      "unusableProfiles": unusable,
                      "oauth": {"warnAfterMs": WARN_AFTER_MS, "profiles": oauth_profiles, "providers": oauth_providers}}}
-        if agent != self._agents()[0]:
+        if "--agent" in args:
             doc = {"agentId": agent, **doc}
         return json.dumps(doc, indent=2) + "\n"
+
+    @staticmethod
+    def _missing(snap: Any, now: int) -> list[str]:
+        """`missingProvidersInUse` as the CLI counts it: a provider in use with no profile it can
+        vouch for. Status does not run exec resolvers, so an exec-ref API key does not count, nor
+        does an expired token or a profile in cooldown (the bot's reader is more lenient, on purpose)."""
+        down = {u.profile_id for u in snap.live_unusable(now)}
+        in_use = {m.split("/", 1)[0] for m in (snap.default_model, *snap.fallbacks) if "/" in m}
+        missing = set(snap.missing_providers)
+        for prov in snap.providers:
+            if prov.provider in in_use and not any(
+                    p.id not in down and p.status != "expired" and not (p.type == "api_key" and p.ref_id)
+                    for p in prov.profiles):
+                missing.add(prov.provider)
+        return sorted(missing)
+
+    def _shown(self, path: Path) -> str:
+        """A path as the CLI prints it for people: under the home, with `~`."""
+        home = self.state_dir.parent
+        return f"~/{path.relative_to(home)}" if self.state_dir.name == ".openclaw" and path.is_relative_to(home) else str(path)
 
     def _paste(self, args: list[str], stdin: str | None) -> str:
         """`paste-token` checks the token's shape and stores it in plaintext (with `expires` from
@@ -444,7 +461,7 @@ class FakeOpenClaw:
         where = self._holder(agent, profile_id)
         if where is None:
             raise Refused(f'Auth profile "{profile_id}" not found for agent "{agent}". '
-                          'Run "openclaw models auth list" to see saved profiles.')
+                          f"Run openclaw models auth list --agent {agent} to see saved profile ids.")
         store, state = self._rows(where)
         cred = store["profiles"].pop(profile_id)
         for key in ("usageStats",):
@@ -466,7 +483,8 @@ class FakeOpenClaw:
         _, state = self._rows(agent)
         if verb == "get":
             return json.dumps({"agentId": agent, "agentDir": str(path.parent), "provider": provider,
-                               "authStatePath": str(path), "order": (state.get("order") or {}).get(provider)}, indent=2) + "\n"
+                               "authStatePath": self._shown(path), "order": (state.get("order") or {}).get(provider)},
+                              indent=2) + "\n"
         state = state or {"version": 1}
         order = dict(state.get("order") or {})
         if verb == "set":
@@ -646,7 +664,7 @@ class FakeOpenClaw:
                           "failureCounts": {**(stats.get("failureCounts") or {}),
                                             reason: int((stats.get("failureCounts") or {}).get(reason, 0)) + 1},
                           "lastFailureAt": at})
-            if kind == "cooldown":
+            if reason == "rate_limit":  # a 429 cools the model it hit; a 401 the whole profile
                 stats["cooldownModel"] = "claude-opus-4-6"
         self._save(where, state=state)
 

@@ -43,9 +43,10 @@ def scripted(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, P
 
 
 def _stores(home: Path) -> dict[str, dict[str, Any]]:
-    """Every SQLite store under the home: its layout and auth rows, times turned into windows."""
+    """The auth stores under the home: their layout and auth rows, times turned into windows."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted((home / ".openclaw").rglob("*.sqlite")):
+    state = home / ".openclaw"
+    for path in sorted([*state.glob("agents/*/agent/openclaw-agent.sqlite"), state / "state" / "openclaw.sqlite"]):
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")} & set(READ_TABLES)
             layout = {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in sorted(tables)}
