@@ -660,7 +660,8 @@ class FakeOpenClaw:
             state.setdefault("lastGood", {})["anthropic"] = profile_id
         else:
             kind, reason, window = FAILURES[status]
-            stats.update({f"{kind}Until": at + window, f"{kind}Reason": reason, "errorCount": int(stats.get("errorCount") or 0) + 1,
+            stats.update({f"{kind}Until": at + window, f"{kind}Reason": reason,
+                          "errorCount": int(stats.get("errorCount") or 0) + 1,
                           "failureCounts": {**(stats.get("failureCounts") or {}),
                                             reason: int((stats.get("failureCounts") or {}).get(reason, 0)) + 1},
                           "lastFailureAt": at})

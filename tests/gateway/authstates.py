@@ -40,8 +40,8 @@ def _turn(binary: str, home: Path, agent: str) -> None:
 
 
 def _placeholder(binary: str, home: Path) -> None:  # what the bot's expiry step pastes
-    _ok(binary, home, "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", "anthropic:default",
-        "--expires-in", "1s", "--agent", "main", stdin=PLACEHOLDER_TOKEN + "\n")
+    _ok(binary, home, "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id",
+        "anthropic:default", "--expires-in", "1s", "--agent", "main", stdin=PLACEHOLDER_TOKEN + "\n")
 
 
 def _ordered(binary: str, home: Path) -> None:
@@ -62,7 +62,8 @@ def _turns(binary: str, home: Path) -> None:
         _turn(binary, home, "main")
         # ops tries only its own key, so the billing turn cannot reach main's (cooling) key however
         # slow the host is; this is also an order set on a non-default agent
-        _ok(binary, home, "models", "auth", "order", "set", "--agent", "ops", "--provider", "anthropic", "anthropic:ops")
+        _ok(binary, home, "models", "auth", "order", "set", "--agent", "ops", "--provider", "anthropic",
+            "anthropic:ops")
         fake.mode = "billing"
         _turn(binary, home, "ops")
     finally:

@@ -50,17 +50,21 @@ def _stores(home: Path) -> dict[str, dict[str, Any]]:
         with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")} & set(READ_TABLES)
             layout = {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in sorted(tables)}
-            meta = db.execute("SELECT role, schema_version, app_version FROM schema_meta WHERE meta_key='primary'").fetchone()
+            meta = db.execute("SELECT role, schema_version, app_version FROM schema_meta "
+                              "WHERE meta_key='primary'").fetchone()
             if "config_machine_state" in tables:
                 rows = dict(db.execute("SELECT state_key, value_json FROM config_machine_state "
                                        "WHERE state_key LIKE 'auth%'").fetchall())
                 stamp = dict(db.execute("SELECT state_key, updated_at_ms FROM config_machine_state").fetchall())
-                store, state, at = rows.get("authProfiles.store"), rows.get("authProfiles.state"), stamp.get("authProfiles.store")
+                store, state = rows.get("authProfiles.store"), rows.get("authProfiles.state")
+                at = stamp.get("authProfiles.store")
                 extra = sorted(rows)
             else:
-                row = db.execute("SELECT store_json, updated_at FROM auth_profile_store WHERE store_key='primary'").fetchone()
+                row = db.execute("SELECT store_json, updated_at FROM auth_profile_store "
+                                 "WHERE store_key='primary'").fetchone()
                 store, at = (row or (None, None))
-                state = (db.execute("SELECT state_json FROM auth_profile_state WHERE state_key='primary'").fetchone() or [None])[0]
+                state = (db.execute("SELECT state_json FROM auth_profile_state "
+                                    "WHERE state_key='primary'").fetchone() or [None])[0]
                 extra = []
         out[str(path.relative_to(home / ".openclaw"))] = {
             "layout": layout, "meta": meta, "keys": extra,
@@ -160,7 +164,7 @@ def test_the_same_commands_get_the_same_answers(oc_bin, states, scripted, tmp_pa
     with ThreadPoolExecutor(max_workers=2) as pool:
         real = list(pool.map(lambda i: ask("real", i), range(len(QUESTIONS))))
     fake = [ask("fake", i) for i in range(len(QUESTIONS))]
-    for question, want, got in zip(QUESTIONS, real, fake):
+    for question, want, got in zip(QUESTIONS, real, fake, strict=True):
         assert got == want, question
 
 

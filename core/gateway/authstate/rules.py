@@ -1,7 +1,7 @@
 """OpenClaw's own merge and display rules (2026.9.x `dist/`), applied to the rows read.
 
 Each function names the OpenClaw function it follows, so a release that changes a rule points at
-the one place to change here; `tests/interop/test_authstate_differential.py` compares the result
+the one place to change here; `tests/gateway/test_authstate_differential.py` compares the result
 with `openclaw models status --json`.
 """
 from __future__ import annotations
