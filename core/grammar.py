@@ -10,10 +10,14 @@ import shlex
 from dataclasses import dataclass, field
 
 from core.access import Role
+from core.errors import ChatSafeError
 
 
-class GrammarError(ValueError):
+class GrammarError(ChatSafeError, ValueError):
     """A command line that cannot be parsed; the message says how to fix it."""
+
+    title = "Cannot read that command"
+    code = "parse"
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.errors import ChatSafeError
 
-class GatewayError(Exception):
+
+class GatewayError(ChatSafeError):
     """The gateway CLI could not answer; `str()` is safe to show in chat."""
+
+    title = "Gateway problem"
+    code = "gateway"
 
 
 class CliMissing(GatewayError):

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from core.errors import ChatSafeError
+
 __all__ = [
     "CREDENTIAL_PREFIX", "Credential", "CredentialRejected", "Kind", "classify", "find_embedded", "fingerprint",
     "normalise", "redact",
@@ -70,8 +72,11 @@ class Kind(str, Enum):
         raise ValueError(f"unknown credential type {text!r}: use api-key or setup-token")
 
 
-class CredentialRejected(ValueError):
+class CredentialRejected(ChatSafeError, ValueError):
     """Raised with a message that is safe to show: it never contains the pasted value."""
+
+    title = "Not stored"
+    code = "rejected"
 
 
 def fingerprint(value: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from core.errors import ChatSafeError
 from core.fsutil import atomic_write, discard_stale_temps, file_lock, fsync_dir
 
 __all__ = [
@@ -36,8 +37,11 @@ KEY_ENV = "OPENCLAW_CHATOPS_VAULT_KEY"
 PREVIOUS_KEYS_ENV = "OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS"
 
 
-class VaultError(Exception):
+class VaultError(ChatSafeError):
     """A vault problem described without any secret material."""
+
+    title = "Vault problem"
+    code = "vault"
 
 
 def key_id(key: bytes) -> str:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from core.durations import parse_duration
+from core.errors import ChatSafeError
 from core.gateway.client import Gateway
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
@@ -42,8 +43,11 @@ class WriteResult:
     warnings: tuple[str, ...] = ()
 
 
-class CredentialWriteFailed(Exception):
+class CredentialWriteFailed(ChatSafeError):
     """The gateway was left on its previous credential; the message is safe to show."""
+
+    title = "Not stored"
+    code = "gateway"
 
 
 class CredentialWriter:

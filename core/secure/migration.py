@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ChatSafeError
 from core.gateway.authstate import AuthStoreUnreadable, StoreLocation, check_version, locate, read_profiles, read_value
 from core.gateway.client import AuditReport, Gateway
 from core.gateway.plans import Plan, ProfileTarget
@@ -42,8 +43,11 @@ PROVIDER_RECORD = "anthropic/provider"
 PLAINTEXT_COUNT_KEY = "secure.plaintext_count"
 
 
-class MigrationFailed(Exception):
+class MigrationFailed(ChatSafeError):
     """The gateway kept the credentials it had; the message is safe to show."""
+
+    title = "Nothing was moved"
+    code = "gateway"
 
 
 @dataclass(frozen=True)
