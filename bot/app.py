@@ -19,7 +19,7 @@ from bot.settings import Settings
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Notifier, Outbox
 from core.alerts.watcher import Watcher
-from core.chatops import ChatOps, Options
+from core.chatops import ChatOps, Deps, Options
 from core.fsutil import atomic_write
 from core.gateway.client import Gateway
 from core.gateway.plans import ExecProvider
@@ -118,9 +118,10 @@ def build(settings: Settings) -> Components:
     watcher = Watcher(gateway, alerts, poll_s=settings.watch_poll_s, retry_s=settings.watch_interval_s,
                       resync_s=settings.watch_resync_s, expiry_lead_s=settings.expiry_lead_s,
                       unreachable_after=settings.unreachable_after)
-    chatops = ChatOps(gateway, vault, store, settings.policy, prober=prober, alerts=alerts,
-                      options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified,
-                                      rollback_window_s=settings.rollback_window_s,
-                                      burned_notice=settings.burned_notice))
-    watcher.housekeeping = chatops.purge_versions
+    deps = Deps.wire(gateway, vault, store, settings.policy, rollback_window_s=settings.rollback_window_s,
+                     prober=prober, alerts=alerts,
+                     options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified,
+                                     burned_notice=settings.burned_notice))
+    chatops = ChatOps(deps)
+    watcher.housekeeping = deps.housekeeping.run
     return Components(settings, chatops, gateway, vault, store, alerts, watcher)

@@ -52,7 +52,7 @@ class Section:
 
 @dataclass
 class Action:
-    """A button. `id` names what core does when it is pressed (see `ChatOps.act`)."""
+    """A button. `id` names what core does when it is pressed (a `core.actions.ActionId`)."""
 
     id: str
     label: str

@@ -57,7 +57,7 @@ class User:
 class Directory(Protocol):
     """What a platform knows about people that its payloads do not carry. Core asks when it must
     pick someone other than the requester: who should paste a rotation's replacement. Each adapter
-    registers one in `ChatOps.directories` under its platform name."""
+    registers one in `Directories` under its platform name."""
 
     def user(self, user_id: str) -> User:
         """The user with the groups they are in (Slack user groups, Discord roles)."""
@@ -67,6 +67,23 @@ class Directory(Protocol):
         """The user ids a role-setting entry stands for: itself for a person, the members for a
         group, [] when the platform cannot list them."""
         ...
+
+
+class Directories(dict[str, Directory]):
+    """Each platform's `Directory`, by platform name; a platform without one (the console, a test)
+    knows people only by id."""
+
+    def person(self, platform: str, user_id: str) -> User:
+        """A user known only by id (an audit row, a role setting), with their groups when the
+        platform's directory can tell: a group-granted admin is an admin here too."""
+        directory = self.get(platform)
+        return directory.user(user_id) if directory else User(platform, user_id)
+
+    def people(self, platform: str, entry_id: str) -> list[str]:
+        """The user ids behind one role-setting entry (see `Directory.people`); without a
+        directory the entry is taken as a person."""
+        directory = self.get(platform)
+        return directory.people(entry_id) if directory else [entry_id]
 
 
 @dataclass(frozen=True)

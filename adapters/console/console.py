@@ -17,6 +17,7 @@ import sys
 from dataclasses import replace
 from typing import IO, Callable
 
+from core.actions import ActionId
 from core.chatops import ChatOps
 from core.progress import Progress
 from core.replies import Reply
@@ -90,7 +91,7 @@ class Console:
                 answer = self._read_line(f"{prompt.label} [{'/'.join(prompt.options)}]: ")
                 if answer is None:
                     return
-                reply = self.chatops.act(self.request(""), "onboard.method", f"{prompt.session_id}:{answer.strip()}")
+                reply = self.chatops.act(self.request(""), ActionId.ONBOARD_METHOD, f"{prompt.session_id}:{answer.strip()}")
 
     def run(self) -> int:
         """Read until EOF; exit status 2 when any line could not be parsed, else 0."""

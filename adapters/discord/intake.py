@@ -16,15 +16,16 @@ from adapters.discord.commands import command_line
 from adapters.discord.delivery import Claims, call, deliver, fail, shown_in, view_kw, work
 from adapters.discord.members import OUTSIDER_REFUSAL, Members
 from adapters.discord.requests import place_of, user_of
+from core.actions import ActionId
 from core.chatops import ChatOps
 from core.grammar import Verb
-from core.handlers.onboarding import DM_ACTION, describe_target
+from core.handlers.onboarding import describe_target
 from core.replies import Action, Severity
 from core.requests import Place, PlaceKind, Request
 
 # Verbs whose first response is a modal (a modal cannot follow a defer).
 SECRET_VERBS = frozenset({"onboard", "paste-token"})
-PASTE = "onboard.paste"  # core's "Paste securely" button: opens the modal
+PASTE = ActionId.ONBOARD_PASTE  # core's "Paste securely" button: opens the modal
 
 
 class SecretModal(discord.ui.Modal):
@@ -115,9 +116,9 @@ class Intake:
             session = self.chatops.onboarding_session(value)
             label = f"{session.method} for agent {session.agent}" if session and session.method else "Credential"
             await interaction.response.send_modal(self.modal(value, label))
-        elif action == DM_ACTION:
+        elif action == ActionId.ONBOARD_DM:
             await self.move_to_dm(interaction, value)
-        elif action == "onboard.method":  # cheap: updates the session, then shows the paste buttons
+        elif action == ActionId.ONBOARD_METHOD:  # cheap: updates the session, then shows the paste buttons
             reply = await call(self.chatops.act, self.private_view(interaction, ""), action, value)
             await interaction.response.edit_message(content=None, embeds=render.reply_embeds(reply),
                                                     **view_kw(reply))

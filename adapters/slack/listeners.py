@@ -26,11 +26,12 @@ from adapters.slack.intake import Intake
 from adapters.slack.logs import library_logger
 from adapters.slack.scanning import Scanner
 from adapters.slack.workers import Workers
+from core.actions import ActionId
 from core.chatops import ChatOps
 
 log = library_logger(__name__)  # listener failures may concern pasted text: same redaction
 
-PASTE_ACTION = "onboard.paste"  # handled here: it must open a modal before anything slow
+PASTE_ACTION = ActionId.ONBOARD_PASTE  # handled here: it must open a modal before anything slow
 BUTTON = re.compile(r"^[a-z][a-z.-]*/\d+$")
 # Message subtypes a person writes as a new message: "also send to channel" replies and `/me`
 # messages are as public as plain ones. In a DM these are commands or pastes.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.actions import ActionId
 from core.replies import Action, Reply, Section, Severity
 
 MAX_BLOCKS = 50
@@ -25,7 +26,7 @@ MAX_MODAL_TITLE = 24
 SECRET_CALLBACK = "openclaw.secret"  # the credential modal
 SECRET_BLOCK = "secret"
 SECRET_INPUT = "value"
-SHOW_ALL = "status.all"  # the core action that re-renders status without the summary
+SHOW_ALL = ActionId.STATUS_ALL  # the core action that re-renders status without the summary
 ICON = {Severity.OK: ":white_check_mark:", Severity.INFO: ":information_source:",
         Severity.WARNING: ":warning:", Severity.ERROR: ":x:"}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+from core.actions import ActionId
 from core.alerts.incidents import Incident
 from core.durations import humanize
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
@@ -61,12 +62,12 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
                 "and paste a fresh `claude setup-token`.")
     actions = []
     if incident.state == "open":
-        actions = [Action("alerts.ack", "Acknowledge", incident.short_id, "primary"),
-                   Action("alerts.snooze", "Snooze 1 h", f"{incident.short_id}|3600"),
-                   Action("alerts.snooze", "Snooze 24 h", f"{incident.short_id}|86400"),
-                   Action("status.all", "Show status")]
+        actions = [Action(ActionId.ALERTS_ACK, "Acknowledge", incident.short_id, "primary"),
+                   Action(ActionId.ALERTS_SNOOZE, "Snooze 1 h", f"{incident.short_id}|3600"),
+                   Action(ActionId.ALERTS_SNOOZE, "Snooze 24 h", f"{incident.short_id}|86400"),
+                   Action(ActionId.STATUS_ALL, "Show status")]
         if kind in ("expiring", "expired") and d.get("owner") and d.get("profile"):
-            actions.insert(0, Action("rotation.start", "Rotate now", f"{d['owner']}|{d['profile']}", "primary"))
+            actions.insert(0, Action(ActionId.ROTATION_START, "Rotate now", f"{d['owner']}|{d['profile']}", "primary"))
     return Reply(title=title, text=text, sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
                  severity=severity, visibility=Visibility.IN_CHANNEL, actions=actions,
                  context=f"incident {incident.key} · opened {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(incident.opened_at))}")

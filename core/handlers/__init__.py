@@ -1,1 +1,2 @@
-"""One module per command family; each handler takes (ChatOps, Request, Command) and returns a Reply."""
+"""One module per command family. A handler takes (Deps, Request, Command) — or (Deps, Request,
+value) for a button — returns a Reply, and registers itself with `core.registry`."""

@@ -2,58 +2,58 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-from core.secrets.writer import record_id
 from core.gateway.runner import GatewayError
 from core.grammar import Command
+from core.handlers.deps import Deps
+from core.registry import handles_verb
 from core.replies import Field, Reply, Section, Severity
 from core.requests import Request
-
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
+from core.secrets.writer import record_id
 
 
-def handle_remove(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    agent = ops.gateway.require_agent(command.arg("agent"))
+@handles_verb("remove")
+def handle_remove(deps: Deps, request: Request, command: Command) -> Reply:
+    agent = deps.gateway.require_agent(command.arg("agent"))
     profile_id = command.arg("profile") or ""
-    snap = ops.gateway.status(agent, fresh=True)
+    snap = deps.gateway.status(agent, fresh=True)
     profile = snap.profile(profile_id)
     if profile is None:
         return Reply.error("No such profile", f"Agent `{agent}` has no profile `{profile_id}`. "
                            f"It has: {', '.join(p.id for p in snap.profiles()) or 'none'}.")
     if not profile.local:
-        owner = ops.gateway.agents()[0]
+        owner = deps.gateway.agents()[0]
         return Reply.error(
             "Refused: inherited profile",
             f"`{profile_id}` belongs to agent `{owner}`; `{agent}` only reads it through. Removing it here "
             f"would delete it from `{owner}` for every agent.",
             hint=f"To remove it everywhere: `remove {profile_id} {owner}`.")
     try:
-        ops.gateway.logout(agent, profile_id)
+        deps.gateway.logout(agent, profile_id)
     except GatewayError as exc:
-        ops.store.audit(request.user.key, "remove", "failed", agent=agent, profile_id=profile_id, detail=str(exc)[:300])
+        deps.store.audit(request.user.key, "remove", "failed", agent=agent, profile_id=profile_id, detail=str(exc)[:300])
         raise
-    info = ops.vault.current(record_id(agent, profile_id))
-    ops.vault.delete(record_id(agent, profile_id))
-    ops.store.audit(request.user.key, "remove", "removed", agent=agent, profile_id=profile_id,
+    info = deps.vault.current(record_id(agent, profile_id))
+    deps.vault.delete(record_id(agent, profile_id))
+    deps.store.audit(request.user.key, "remove", "removed", agent=agent, profile_id=profile_id,
                     fingerprint=info.fingerprint if info else "")
     return Reply(title=f"Removed {profile_id} from agent {agent}",
                  text="The profile and its vault record are gone." if info else "The profile is gone (it was not in this bot's vault).",
                  severity=Severity.OK)
 
 
-def handle_order(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    agent = ops.gateway.require_agent(command.arg("agent"))
+@handles_verb("order")
+def handle_order(deps: Deps, request: Request, command: Command) -> Reply:
+    agent = deps.gateway.require_agent(command.arg("agent"))
     wanted = command.args.get("profiles") or []
-    snap = ops.gateway.status(agent)
+    snap = deps.gateway.status(agent)
     if command.flag("clear"):
-        ops.gateway.set_order(agent, [])
-        ops.store.audit(request.user.key, "order", "cleared", agent=agent)
+        deps.gateway.set_order(agent, [])
+        deps.store.audit(request.user.key, "order", "cleared", agent=agent)
         return Reply(title=f"Auth order override cleared for {agent}", severity=Severity.OK)
     if not wanted:
         provider = next((p for p in snap.providers if p.provider == "anthropic"), None)
-        override = ops.gateway.order(agent)
+        override = deps.gateway.order(agent)
         return Reply(title=f"Auth order for agent {agent}", sections=[Section("anthropic", fields=[
             Field("effective", " → ".join(provider.effective_order) if provider else "—"),
             Field("override", " → ".join(override) if override else "none (config / round-robin)")])])
@@ -61,19 +61,20 @@ def handle_order(ops: "ChatOps", request: Request, command: Command) -> Reply:
     unknown = [w for w in wanted if w not in known]
     if unknown:
         return Reply.error("Unknown profile", f"{', '.join(unknown)} not found for {agent}. Known: {', '.join(known)}.")
-    ops.gateway.set_order(agent, list(wanted))
-    ops.store.audit(request.user.key, "order", "set", agent=agent, detail=" ".join(wanted))
+    deps.gateway.set_order(agent, list(wanted))
+    deps.store.audit(request.user.key, "order", "set", agent=agent, detail=" ".join(wanted))
     dropped = [p.id for p in snap.profiles() if p.id not in wanted]
     text = f"Profiles left out of the order are not used by {agent}: {', '.join(dropped)}." if dropped else ""
     return Reply(title=f"Auth order for {agent}: {' → '.join(wanted)}", text=text,
                  severity=Severity.WARNING if dropped else Severity.OK)
 
 
-def handle_audit(ops: "ChatOps", request: Request, command: Command) -> Reply:
+@handles_verb("audit")
+def handle_audit(deps: Deps, request: Request, command: Command) -> Reply:
     count_text = command.arg("count") or "10"
     if not count_text.isdigit() or not 0 < int(count_text) <= 200:
         return Reply.error("Bad count", "Give a number of rows from 1 to 200.")
-    rows = ops.store.audit_rows(int(count_text))
+    rows = deps.store.audit_rows(int(count_text))
     fields = [
         Field(dt.datetime.fromtimestamp(r.ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
               " · ".join(x for x in (r.actor, r.action, r.result, r.agent, r.profile_id, r.fingerprint, r.detail) if x))

@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
+from core.access import Role
+from core.actions import ActionId
 from core.alerts.outbox import Destination
 from core.durations import humanize, parse_duration
 from core.grammar import Command
+from core.handlers.deps import Deps
+from core.registry import handles_action, handles_verb
 from core.replies import Field, Reply, Section, Severity
 from core.requests import PlaceKind, Request
 
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
 
-
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    center = ops.alerts
+@handles_verb("alerts")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
+    center = deps.alerts
     if center is None:
         return Reply.error("Alerts are not running", "This bot was started without the alert watcher.")
     action = command.arg("action")
@@ -40,11 +41,11 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
             return Reply.error("Bad duration", str(exc))
         center.snooze_profile(profile, seconds)
         return Reply(title=f"Alerts for {profile} snoozed for {humanize(seconds)}", severity=Severity.OK)
-    return show(ops)
+    return show(deps)
 
 
-def show(ops: "ChatOps") -> Reply:
-    center = ops.alerts
+def show(deps: Deps) -> Reply:
+    center = deps.alerts
     dest = center.destination()
     fields = [Field("Destination", str(dest) if dest else "not set (`alerts here`)"),
               Field("State", "on" if center.enabled() else "off")]
@@ -63,14 +64,16 @@ def open_incidents_section(incidents) -> Section:
         for i in incidents])
 
 
-def act_ack(ops: "ChatOps", request: Request, value: str) -> Reply:
-    if ops.alerts is None or ops.alerts.acknowledge(value, request.user.label) is None:
+@handles_action(ActionId.ALERTS_ACK, Role.OPERATOR)
+def act_ack(deps: Deps, request: Request, value: str) -> Reply:
+    if deps.alerts is None or deps.alerts.acknowledge(value, request.user.label) is None:
         return Reply.error("Unknown incident", "That incident is no longer tracked.")
     return Reply(title=f"Acknowledged by {request.user.label}", severity=Severity.OK)
 
 
-def act_snooze(ops: "ChatOps", request: Request, value: str) -> Reply:
+@handles_action(ActionId.ALERTS_SNOOZE, Role.OPERATOR)
+def act_snooze(deps: Deps, request: Request, value: str) -> Reply:
     key, _, seconds = value.rpartition("|")
-    if ops.alerts is None or not seconds.isdigit() or ops.alerts.snooze(key, int(seconds)) is None:
+    if deps.alerts is None or not seconds.isdigit() or deps.alerts.snooze(key, int(seconds)) is None:
         return Reply.error("Unknown incident", "That incident is no longer tracked.")
     return Reply(title=f"Snoozed for {humanize(int(seconds))} by {request.user.label}", severity=Severity.OK)

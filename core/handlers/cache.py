@@ -7,15 +7,12 @@ OpenClaw sends only when it is listed in `params.anthropicBeta`, so it is merged
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from core.gateway.runner import GatewayError
 from core.grammar import Command
+from core.handlers.deps import Deps
+from core.registry import handles_verb
 from core.replies import Field, Reply, Section, Severity
 from core.requests import Request
-
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
 
 LEGACY = {"5m": "short", "1h": "long"}
 RETENTIONS = ("none", "short", "long")
@@ -28,16 +25,17 @@ def params_path(model: str, agent: str | None) -> str:
     return f'agents.defaults.models["{model}"].params'
 
 
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    config = ops.gateway.config()
+@handles_verb("cache")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
+    config = deps.gateway.config()
     agent_flag = command.flag("agent")
-    agent = ops.gateway.require_agent(agent_flag) if isinstance(agent_flag, str) else None
+    agent = deps.gateway.require_agent(agent_flag) if isinstance(agent_flag, str) else None
     model = command.arg("model") or config.default_model(agent)
     if not model or "/" not in model:
         return Reply.error("Which model?", f"`{model or '(none)'}` is not a model ref like `anthropic/claude-opus-4-6`.")
     retention = command.arg("retention")
     if retention is None:
-        return _show(ops, model, agent)
+        return _show(deps, model, agent)
     notes = []
     if retention in LEGACY:
         notes.append(f"`{retention}` is the legacy cacheControlTtl spelling; saved as cacheRetention `{LEGACY[retention]}`.")
@@ -51,10 +49,10 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
         notes.append(f"Added the `{EXTENDED_TTL_BETA}` beta header that 1-hour caching needs.")
     if current.cache_control_ttl:
         notes.append(f"Legacy cacheControlTtl `{current.cache_control_ttl}` is still set; cacheRetention takes precedence.")
-    ops.gateway.config_set(values)
-    ops.store.audit(request.user.key, "cache", "set", agent=agent or "", detail=f"{model} cacheRetention={retention}")
-    after = ops.gateway.config().cache_params(model, agent)
-    notes.extend(_subscription_warning(ops, agent))
+    deps.gateway.config_set(values)
+    deps.store.audit(request.user.key, "cache", "set", agent=agent or "", detail=f"{model} cacheRetention={retention}")
+    after = deps.gateway.config().cache_params(model, agent)
+    notes.extend(_subscription_warning(deps, agent))
     return Reply(
         title=f"Prompt caching for {model}: {after.effective}",
         text="\n".join(notes),
@@ -66,8 +64,8 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
     )
 
 
-def _show(ops: "ChatOps", model: str, agent: str | None) -> Reply:
-    config = ops.gateway.config()
+def _show(deps: Deps, model: str, agent: str | None) -> Reply:
+    config = deps.gateway.config()
     fields = [Field("defaults", config.cache_params(model).effective or "default (short with an API key, none with a setup-token)")]
     for name in config.agents():
         own = config.cache_params(model, name)
@@ -77,15 +75,15 @@ def _show(ops: "ChatOps", model: str, agent: str | None) -> Reply:
                  text="Set with `cache [model] none|short|long` (legacy 5m|1h accepted).")
 
 
-def _subscription_warning(ops: "ChatOps", agent: str | None) -> list[str]:
+def _subscription_warning(deps: Deps, agent: str | None) -> list[str]:
     """Subscription (setup-token) auth ignores cache settings: say so when that is all an agent has."""
-    agents = [agent] if agent else ops.gateway.agents()
+    agents = [agent] if agent else deps.gateway.agents()
     only_tokens = []
     for name in agents:
-        snap = ops.gateway.cached(name)
+        snap = deps.gateway.cached(name)
         if snap is None:
             try:
-                snap = ops.gateway.status(name)
+                snap = deps.gateway.status(name)
             except GatewayError:
                 continue
         types = {p.type for p in snap.profiles()}

@@ -6,35 +6,35 @@ gateways did not, so the advice shows both the agent's own and its inherited pro
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from core.actions import ActionId
 from core.durations import humanize
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus, now_ms
 from core.grammar import Command
+from core.handlers.deps import Deps
 from core.provider_scope import TOKEN_AUTH_NOTE, managed, outside_advice, uses_managed
+from core.registry import handles_verb
 from core.replies import Action, Reply, Section, Severity
 from core.requests import Request
-
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
+from core.secure.summary import plaintext_summary
 
 
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
+@handles_verb("doctor")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
     agent = command.arg("agent")
-    agents = [ops.gateway.require_agent(agent)] if agent else ops.gateway.agents()
+    agents = [deps.gateway.require_agent(agent)] if agent else deps.gateway.agents()
     sections: list[Section] = []
     actions: list[Action] = []
-    for name, res in ops.gateway.statuses(agents).items():
+    for name, res in deps.gateway.statuses(agents).items():
         if isinstance(res, GatewayError):
             sections.append(Section(f"{name}: gateway unreachable", f"{res}\nFix the CLI path or the gateway host, then retry.",
                                     severity=Severity.ERROR))
             continue
-        found = diagnose(ops, res)
+        found = diagnose(deps, res)
         sections.extend(found)
         if any(s.severity is Severity.ERROR for s in found):
-            actions.append(Action("onboard.start", f"Onboard {name}", f"onboard {name}", "primary"))
-    plaintext = ops.plaintext_summary()
+            actions.append(Action(ActionId.ONBOARD_START, f"Onboard {name}", f"onboard {name}", "primary"))
+    plaintext = plaintext_summary(deps.gateway, deps.store)
     if plaintext:
         sections.append(Section("Plaintext credentials in config", plaintext + " Move them into the vault.", severity=Severity.WARNING))
     if not sections:
@@ -43,7 +43,7 @@ def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
     return Reply(title="OpenClaw doctor", sections=sections, severity=severity, actions=actions[:5])
 
 
-def diagnose(ops: "ChatOps", snap: AgentStatus) -> list[Section]:
+def diagnose(deps: Deps, snap: AgentStatus) -> list[Section]:
     at = now_ms()
     out: list[Section] = []
     agent = snap.agent
@@ -83,7 +83,7 @@ def diagnose(ops: "ChatOps", snap: AgentStatus) -> list[Section]:
         out.append(Section(f"{agent}: setup-token only", f"{TOKEN_AUTH_NOTE} Add a key as well with "
                            f"`onboard {agent} api-key`; the gateway fails over between them.", severity=Severity.INFO))
     for p in anthropic:
-        if p.ref_id and not ops.vault_info(p.ref_id) and p.ref_id.startswith("anthropic/"):
+        if p.ref_id and not deps.vault.describe_ref(p.ref_id) and p.ref_id.startswith("anthropic/"):
             out.append(Section(
                 f'{agent}: "No credentials found for profile {p.id}"',
                 f"Active profile {p.id} points at {p.ref_id}, which this bot's vault does not hold. "

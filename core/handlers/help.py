@@ -1,18 +1,16 @@
 """`help`: the grammar, filtered to what the asker's role may run."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from core.grammar import VERB_BY_NAME, VERBS, Command
+from core.handlers.deps import Deps
+from core.registry import handles_verb
 from core.replies import Field, Reply, Section
 from core.requests import Request
 
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
 
-
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    role = ops.role_of(request)
+@handles_verb("help")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
+    role = deps.policy.role_of(request.user)
     name = command.arg("verb")
     if name:
         verb = VERB_BY_NAME.get(name.lower())

@@ -5,26 +5,24 @@ that is why it is admin-only, says so in every reply, and is never run by the wa
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from core.gateway.live_probe import PROBE_MAX_TOKENS, probe_profiles
 from core.grammar import Command
+from core.handlers.deps import Deps
+from core.registry import handles_verb
 from core.replies import Field, Reply, Section, Severity
 from core.requests import Request
-
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
 
 SEVERITY = {"ok": Severity.OK, "rate_limit": Severity.WARNING, "timeout": Severity.WARNING}
 
 
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
-    agent, profile_id = ops.gateway.require_agent(command.arg("agent")), command.arg("profile")
-    if profile_id and ops.gateway.status(agent).profile(profile_id) is None:
+@handles_verb("probe")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
+    agent, profile_id = deps.gateway.require_agent(command.arg("agent")), command.arg("profile")
+    if profile_id and deps.gateway.status(agent).profile(profile_id) is None:
         return Reply.error("No such profile", f"Agent `{agent}` has no profile `{profile_id}`.")
-    outcomes = probe_profiles(ops.gateway.runner, agent, profile_id=profile_id)
-    ops.gateway.invalidate()  # a failed probe may have started a cooldown
-    ops.store.audit(request.user.key, "probe", "ran", agent=agent, profile_id=profile_id or "",
+    outcomes = probe_profiles(deps.gateway.runner, agent, profile_id=profile_id)
+    deps.gateway.invalidate()  # a failed probe may have started a cooldown
+    deps.store.audit(request.user.key, "probe", "ran", agent=agent, profile_id=profile_id or "",
                     detail=", ".join(f"{o.profile_id or o.label}={o.status}" for o in outcomes)[:300])
     fields = [Field(o.profile_id or o.label, o.status + (f" — {o.error}" if o.error else "")
                     + (f" ({o.latency_ms} ms)" if o.latency_ms is not None else "")) for o in outcomes]

@@ -9,63 +9,64 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import TYPE_CHECKING
 
 from core.access import Role
+from core.actions import ActionId
 from core.grammar import Command
-from core.secure.migration import MigrationFailed, Outcome, Survey, migrate, survey, PLAINTEXT_COUNT_KEY
+from core.handlers.deps import Deps
+from core.registry import handles_action, handles_verb
 from core.replies import Action, Field, Reply, Section, Severity
 from core.requests import Request
-
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
+from core.secure.migration import PLAINTEXT_COUNT_KEY, MigrationFailed, Outcome, Survey, migrate, survey
 
 CONFIRM_TTL_S = 600.0
 CONFIRM_PREFIX = "secure.confirm."
 
 
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
+@handles_verb("secure")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
     agent = None if command.flag("all") else command.arg("agent")
     if agent is not None:
-        agent = ops.gateway.require_agent(agent)
+        agent = deps.gateway.require_agent(agent)
     if command.flag("yes"):
-        return _run(ops, request, agent, expected=None)
+        return _run(deps, request, agent, expected=None)
     request.progress.step("Looking for plaintext credentials (`openclaw secrets audit`)")
-    found = survey(ops.gateway, agent)
+    found = survey(deps.gateway, agent)
     if found.audit is not None and agent is None:
-        ops.store.put(PLAINTEXT_COUNT_KEY, found.audit.plaintext_count)
+        deps.store.put(PLAINTEXT_COUNT_KEY, found.audit.plaintext_count)
     reply = _listing(found, agent)
     if not found.movable:
         return reply
     confirm_id = secrets.token_urlsafe(12)
-    ops.store.put(CONFIRM_PREFIX + confirm_id, {"user": request.user.key, "agent": agent,
+    deps.store.put(CONFIRM_PREFIX + confirm_id, {"user": request.user.key, "agent": agent,
                                                 "expires_at": time.time() + CONFIRM_TTL_S, "key": found.key()})
-    reply.actions = [Action("secure.confirm", f"Move {len(found.movable)} into the vault", confirm_id, "danger")]
+    reply.actions = [Action(ActionId.SECURE_CONFIRM, f"Move {len(found.movable)} into the vault", confirm_id, "danger")]
     reply.text += ("\nNothing changes until you confirm: press the button (valid 10 minutes), "
                    f"or on the console run `secure {agent or '--all'} --yes`.")
     return reply
 
 
-def act_confirm(ops: "ChatOps", request: Request, value: str) -> Reply:
-    if ops.role_of(request) < Role.ADMIN:
+@handles_action(ActionId.SECURE_CONFIRM, Role.ADMIN)
+def act_confirm(deps: Deps, request: Request, value: str) -> Reply:
+    if deps.policy.role_of(request.user) < Role.ADMIN:
         return Reply.error("Not allowed", "Moving credentials needs the admin role.", code="denied")
     key = CONFIRM_PREFIX + value
-    pending = ops.store.get(key)
+    pending = deps.store.get(key)
     if not isinstance(pending, dict) or pending.get("user") != request.user.key:
         return Reply.error("Confirmation not found", "This confirmation is unknown, used, or someone else's.",
                            hint="Run `secure` again.", code="session")
-    ops.store.put(key, None)  # one use only, pressed twice or not
+    deps.store.put(key, None)  # one use only, pressed twice or not
     if time.time() > float(pending.get("expires_at", 0)):
         return Reply.error("Confirmation expired", "Nothing was changed.", hint="Run `secure` again.", code="session")
-    return _run(ops, request, pending.get("agent"), expected=list(pending.get("key") or []))
+    return _run(deps, request, pending.get("agent"), expected=list(pending.get("key") or []))
 
 
-def _run(ops: "ChatOps", request: Request, agent: str | None, expected: list[str] | None) -> Reply:
+def _run(deps: Deps, request: Request, agent: str | None, expected: list[str] | None) -> Reply:
     try:
-        outcome = migrate(ops.gateway, ops.vault, ops.store, actor=request.user.key, agent=agent, expected=expected,
+        outcome = migrate(deps.gateway, deps.vault, deps.store, actor=request.user.key, agent=agent, expected=expected,
                           progress=request.progress)
     except MigrationFailed as exc:
-        ops.store.audit(request.user.key, "secure", "failed", agent=agent or "", detail=str(exc)[:300])
+        deps.store.audit(request.user.key, "secure", "failed", agent=agent or "", detail=str(exc)[:300])
         return Reply.error("Nothing was moved", str(exc), hint="Fix the cause and run `secure` again.", code="gateway")
     return _result(outcome)
 

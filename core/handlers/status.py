@@ -1,78 +1,54 @@
 """`status`: every agent's profiles, health, expiry and cooldowns, from the snapshot cache."""
 from __future__ import annotations
 
-import threading
-import time
-from typing import TYPE_CHECKING
-
 from core.access import Role
+from core.actions import ActionId
 from core.durations import humanize
 from core.gateway.runner import GatewayError
+from core.gateway.signals import kind_failovers, stuck_cooldowns
 from core.gateway.status import AgentStatus, Profile, now_ms
 from core.grammar import Command
-from core.gateway.signals import kind_failovers, stuck_cooldowns
 from core.handlers.alerts import open_incidents_section
+from core.handlers.deps import Deps
 from core.provider_scope import managed, outside_advice, uses_managed
+from core.registry import handles_action, handles_verb
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
 from core.requests import Request
-
-if TYPE_CHECKING:
-    from core.chatops import ChatOps
+from core.secure.summary import plaintext_summary
 
 
-FRESH_INTERVAL_S = 30.0  # one `models status` per agent per fresh read: at most one round this often
-
-
-class FreshReads:
-    """Spacing of `status --fresh` rounds across everyone: each costs one `openclaw models status`
-    (2–9 s of CPU) per agent, and a snapshot younger than the interval is nearly as fresh."""
-
-    def __init__(self, interval_s: float = FRESH_INTERVAL_S) -> None:
-        self.interval_s = interval_s
-        self._last = -interval_s
-        self._lock = threading.Lock()
-
-    def wait_s(self) -> float:
-        """0 and the round is booked, or how long until the next fresh round is allowed."""
-        with self._lock:
-            now = time.monotonic()
-            left = self._last + self.interval_s - now
-            if left > 0:
-                return left
-            self._last = now
-            return 0.0
-
-
-def handle(ops: "ChatOps", request: Request, command: Command) -> Reply:
+@handles_verb("status")
+def handle(deps: Deps, request: Request, command: Command) -> Reply:
     agent = command.arg("agent")
     fresh = bool(command.flag("fresh"))
-    if fresh and ops.role_of(request) < Role.OPERATOR:
+    if fresh and deps.policy.role_of(request.user) < Role.OPERATOR:
         return Reply.error("Not allowed", "`status --fresh` asks the gateway now and needs the operator role; "
-                           f"you are {ops.role_of(request).label}.", hint="`status` shows the latest snapshot.",
+                           f"you are {deps.policy.role_of(request.user).label}.", hint="`status` shows the latest snapshot.",
                            code="denied")
-    agents = [ops.gateway.require_agent(agent)] if agent else ops.gateway.agents()
-    wait = ops.fresh_reads.wait_s() if fresh else 0.0
-    results = _statuses(ops, request, agents, fresh=fresh and not wait)
-    reply = render(ops, results, show_all=bool(command.flag("all")) or bool(agent))
+    agents = [deps.gateway.require_agent(agent)] if agent else deps.gateway.agents()
+    wait = deps.fresh_reads.wait_s() if fresh else 0.0
+    results = _statuses(deps, request, agents, fresh=fresh and not wait)
+    reply = render(deps, results, show_all=bool(command.flag("all")) or bool(agent))
     if wait:
-        reply.context += (f" · --fresh is limited to one read every {humanize(ops.fresh_reads.interval_s)}:"
+        reply.context += (f" · --fresh is limited to one read every {humanize(deps.fresh_reads.interval_s)}:"
                           f" this is the snapshot (fresh again in {humanize(max(wait, 1))})")
     if not command.flag("private") and not reply.failed:
         reply.visibility = Visibility.IN_CHANNEL
     return reply
 
 
-def act_all(ops: "ChatOps", request: Request, value: str) -> Reply:
-    return render(ops, _statuses(ops, request, ops.gateway.agents()), show_all=True)
+@handles_action(ActionId.STATUS_ALL, Role.VIEWER)
+def act_all(deps: Deps, request: Request, value: str) -> Reply:
+    return render(deps, _statuses(deps, request, deps.gateway.agents()), show_all=True)
 
 
-def _statuses(ops: "ChatOps", request: Request, agents: list[str], *,
+def _statuses(deps: Deps, request: Request, agents: list[str], *,
               fresh: bool = False) -> dict[str, AgentStatus | GatewayError]:
     """The snapshots, saying so when they must come from the CLI (seconds per agent): the store
     reader cannot serve them (an unknown release) and there is no current CLI snapshot."""
-    if any(ops.gateway.cached(a) is None for a in agents):
+    if any(deps.gateway.cached(a) is None for a in agents):
         request.progress.step(f"Asking the gateway for the status of {len(agents)} agent(s)")
-    return ops.gateway.statuses(agents, fresh=fresh)
+    return deps.gateway.statuses(agents, fresh=fresh)
 
 
 def profile_state(snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, str]:
@@ -96,31 +72,31 @@ def profile_state(snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Seve
     return Severity.OK, "ok"
 
 
-def describe_profile(ops: "ChatOps", snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, Field]:
+def describe_profile(deps: Deps, snap: AgentStatus, profile: Profile, at_ms: int) -> tuple[Severity, Field]:
     severity, state = profile_state(snap, profile, at_ms)
     if not managed(profile.provider):  # shown, but the bot cannot act on it: never "needs attention"
         severity = Severity.OK if severity is Severity.OK else Severity.INFO
     kind = {"token": "setup-token", "api_key": "API key"}.get(profile.type, profile.type)
     parts = [kind]
     if profile.ref_id:
-        info = ops.vault_info(profile.ref_id)
+        info = deps.vault.describe_ref(profile.ref_id)
         parts.append(f"vault {info}" if info else f"exec ref {profile.ref_id} (not in this bot's vault)")
     else:
         parts.append(profile.source)
     if profile.expires_at:
         parts.append(f"expires in {humanize((profile.expires_at - at_ms) / 1000)}" if profile.expires_at > at_ms else "expired")
     if not profile.local:
-        parts.append(f"inherited from {ops.gateway.agents()[0]}")
+        parts.append(f"inherited from {deps.gateway.agents()[0]}")
     if not managed(profile.provider):
         parts.append("read-only (managed with OpenClaw)")
     return severity, Field(profile.id, f"{state} · " + " · ".join(parts))
 
 
-def agent_section(ops: "ChatOps", snap: AgentStatus, at_ms: int) -> Section:
+def agent_section(deps: Deps, snap: AgentStatus, at_ms: int) -> Section:
     fields: list[Field] = []
     severities: list[Severity] = []
     for profile in snap.profiles():
-        sev, f = describe_profile(ops, snap, profile, at_ms)
+        sev, f = describe_profile(deps, snap, profile, at_ms)
         fields.append(f)
         severities.append(sev)
     lines = [f"model {snap.default_model or 'not set'}" + (f" → fallbacks {', '.join(snap.fallbacks)}" if snap.fallbacks else "")]
@@ -160,12 +136,12 @@ def agent_section(ops: "ChatOps", snap: AgentStatus, at_ms: int) -> Section:
                      f"{snap.default_model or 'another provider'}.")
     model = snap.default_model
     if model.startswith("anthropic/"):
-        retention = ops.gateway.config().cache_params(model, snap.agent).effective
+        retention = deps.gateway.config().cache_params(model, snap.agent).effective
         lines.append(f"prompt cache: {retention or 'default (short with an API key)'}")
     return Section(title=f"Agent {snap.agent}", text="\n".join(lines), fields=fields, severity=Severity.worst(severities))
 
 
-def render(ops: "ChatOps", results: dict[str, AgentStatus | GatewayError], *, show_all: bool) -> Reply:
+def render(deps: Deps, results: dict[str, AgentStatus | GatewayError], *, show_all: bool) -> Reply:
     at = now_ms()
     sections: list[Section] = []
     failures = 0
@@ -174,13 +150,13 @@ def render(ops: "ChatOps", results: dict[str, AgentStatus | GatewayError], *, sh
             failures += 1
             sections.append(Section(f"Agent {agent}", f"status unavailable: {res}", severity=Severity.ERROR))
         else:
-            sections.append(agent_section(ops, res, at))
+            sections.append(agent_section(deps, res, at))
     actions: list[Action] = []
     healthy = [s for s in sections if s.severity in (Severity.OK, Severity.INFO)]
-    if not show_all and len(sections) > ops.options.large_fleet and healthy:
+    if not show_all and len(sections) > deps.options.large_fleet and healthy:
         sections = [s for s in sections if s not in healthy]
         sections.insert(0, Section("Healthy agents", ", ".join(s.title.removeprefix("Agent ") for s in healthy), severity=Severity.OK))
-        actions.append(Action("status.all", "Show all"))
+        actions.append(Action(ActionId.STATUS_ALL, "Show all"))
     snaps = [r for r in results.values() if isinstance(r, AgentStatus)]
     oldest = min((s.taken_at_ms for s in snaps), default=at)
     severity = Severity.worst([s.severity for s in sections])
@@ -189,9 +165,9 @@ def render(ops: "ChatOps", results: dict[str, AgentStatus | GatewayError], *, sh
     slow = next((s.slow_path for s in snaps if s.slow_path), "")
     if slow:
         context += f" · slow path (`openclaw models status`): {slow}"
-    if ops.alerts is not None and (incidents := ops.alerts.open_incidents()):
+    if deps.alerts is not None and (incidents := deps.alerts.open_incidents()):
         sections.append(open_incidents_section(incidents))
-    plaintext = ops.plaintext_summary()
+    plaintext = plaintext_summary(deps.gateway, deps.store)
     if plaintext:
         sections.append(Section("Plaintext credentials", plaintext, severity=Severity.WARNING))
         severity = Severity.worst([severity, Severity.WARNING])

@@ -178,6 +178,18 @@ class Vault:
     def current(self, record_id: str) -> VersionInfo | None:
         return next((v for v in self.versions(record_id) if v.current), None)
 
+    def describe_ref(self, ref: str) -> str:
+        """`v2 …abcd sha256:…` for a ref this vault holds (a bare record id means its current
+        version), "" for one it does not: status and doctor tell the bot's refs from foreign ones."""
+        record, version = split_ref(ref)
+        try:
+            for info in self.versions(record):
+                if version is None and info.current or info.version == version:
+                    return f"v{info.version} {info.fingerprint}"
+        except VaultError:
+            return ""
+        return ""
+
     # -- writing -----------------------------------------------------------------------------
     def _encrypt(self, record_id: str, version: int, secret: str, key: bytes) -> dict[str, Any]:
         nonce = os.urandom(12)

@@ -51,7 +51,7 @@ def test_rotate_then_rollback_then_the_window_purges_the_old_version(bot: BotHar
     assert all(r.fingerprint.startswith("…") for r in rows[:3])
 
     # The window passes (tiny for the test): the next watcher tick purges v2 from the vault file.
-    bot.chatops.options.rollback_window_s = 0.001
+    bot.chatops.deps.housekeeping.rollback_window_s = 0.001
     bot.parts.watcher.tick()
     assert [v.version for v in bot.parts.vault.versions(RECORD)] == [1]
     vault_text = bot.parts.settings.vault_path.read_text()
@@ -93,7 +93,7 @@ def test_a_write_killed_after_its_plan_is_finished_by_housekeeping_as_openclaw_d
     gateway.apply_plan(Plan(gateway.provider, [ProfileTarget("main", PROFILE, "token", taken.ref)]))
     vault.put(RECORD, NEWER, kind="setup-token", created_by="test", make_current=False)
     assert bot.held_ref(PROFILE) == taken.ref
-    bot.chatops.options.rollback_window_s = 0.001
+    bot.chatops.deps.housekeeping.rollback_window_s = 0.001
     bot.parts.watcher.tick(force=True)  # housekeeping
     assert [(v.version, v.current, v.pending) for v in vault.versions(RECORD)] == [(2, True, False)], vault.versions(RECORD)
     assert bot.resolve(bot.held_ref(PROFILE)) == NEW

@@ -170,7 +170,7 @@ from tests.harness import make_bot
 binary, home, chatops, value = sys.argv[1:5]
 bot = make_bot(binary, Path(home), Path(chatops), OPENCLAW_CHATOPS_ROLLBACK_WINDOW="0.001")
 bot.chatops.writer.write("main", "anthropic:api", classify(value), actor="crash")
-bot.chatops.purge_versions()
+bot.chatops.deps.housekeeping.run()
 print("done", flush=True)
 """
 HOUSEKEEPER = r"""
@@ -180,7 +180,7 @@ from tests.harness import make_bot
 binary, home, chatops = sys.argv[1:4]
 bot = make_bot(binary, Path(home), Path(chatops), OPENCLAW_CHATOPS_ROLLBACK_WINDOW="0.001")
 while True:
-    bot.chatops.purge_versions()
+    bot.chatops.deps.housekeeping.run()
     print("tick", flush=True)
     time.sleep(0.1)
 """
