@@ -19,11 +19,12 @@ from bot.settings import Settings
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Notifier, Outbox
 from core.alerts.watcher import Watcher
-from core.chatops import ChatOps, Deps, Options
+from core.chatops import ChatOps
 from core.fsutil import atomic_write
 from core.gateway.client import Gateway
 from core.gateway.plans import ExecProvider
 from core.gateway.runner import CliRunner
+from core.handlers.deps import Deps, Options
 from core.secrets.anthropic_check import Prober
 from core.store import Store
 from core.secrets.vault import Vault

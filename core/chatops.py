@@ -44,7 +44,7 @@ from core.secrets.vault import Vault
 from core.secrets.writer import CredentialWriter
 from core.store import Session, Store
 
-__all__ = ["ChatOps", "Deps", "Options"]
+__all__ = ["ChatOps"]
 
 log = logging.getLogger(__name__)
 
