@@ -91,7 +91,8 @@ class Console:
                 answer = self._read_line(f"{prompt.label} [{'/'.join(prompt.options)}]: ")
                 if answer is None:
                     return
-                reply = self.chatops.act(self.request(""), ActionId.ONBOARD_METHOD, f"{prompt.session_id}:{answer.strip()}")
+                reply = self.chatops.act(self.request(""), ActionId.ONBOARD_METHOD,
+                                         f"{prompt.session_id}:{answer.strip()}")
 
     def run(self) -> int:
         """Read until EOF; exit status 2 when any line could not be parsed, else 0."""

@@ -31,7 +31,8 @@ def handle_remove(deps: Deps, request: Request, command: Command) -> Reply:
     try:
         deps.gateway.logout(agent, profile_id)
     except GatewayError as exc:
-        deps.store.audit(request.user.key, "remove", "failed", agent=agent, profile_id=profile_id, detail=str(exc)[:300])
+        deps.store.audit(request.user.key, "remove", "failed", agent=agent, profile_id=profile_id,
+                         detail=str(exc)[:300])
         raise
     info = deps.vault.current(record_id(agent, profile_id))
     deps.vault.delete(record_id(agent, profile_id))

@@ -48,7 +48,7 @@ class Deps:
     @classmethod
     def wire(cls, gateway: Gateway, vault: Vault, store: Store, policy: Policy, *,
              rollback_window_s: float = DEFAULT_ROLLBACK_WINDOW_S, prober: Prober | None = None,
-             alerts: AlertCenter | None = None, options: Options | None = None) -> "Deps":
+             alerts: AlertCenter | None = None, options: Options | None = None) -> Deps:
         """The services built from the ones the bot starts with: the writer and housekeeping
         work on the same gateway and vault."""
         return cls(gateway, vault, store, policy, CredentialWriter(gateway, vault),

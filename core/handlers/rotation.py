@@ -32,7 +32,8 @@ ONBOARDING_ACTIONS = ("onboard", "rotate")
 def handle_rotate(deps: Deps, request: Request, command: Command) -> Reply:
     agent = deps.gateway.require_agent(command.arg("agent"))
     expires_in = command.flag("expires-in")
-    kind, refusal = _rotatable(deps, agent, command.arg("profile") or "", expires_in if isinstance(expires_in, str) else None)
+    kind, refusal = _rotatable(deps, agent, command.arg("profile") or "",
+                               expires_in if isinstance(expires_in, str) else None)
     if refusal:
         return refusal
     return open_intake(deps, request, agent, kind, command.arg("profile"),

@@ -23,7 +23,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
     fresh = bool(command.flag("fresh"))
     if fresh and deps.policy.role_of(request.user) < Role.OPERATOR:
         return Reply.error("Not allowed", "`status --fresh` asks the gateway now and needs the operator role; "
-                           f"you are {deps.policy.role_of(request.user).label}.", hint="`status` shows the latest snapshot.",
+                           f"you are {deps.policy.role_of(request.user).label}.",
+                           hint="`status` shows the latest snapshot.",
                            code="denied")
     agents = [deps.gateway.require_agent(agent)] if agent else deps.gateway.agents()
     wait = deps.fresh_reads.wait_s() if fresh else 0.0

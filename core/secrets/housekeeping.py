@@ -55,7 +55,8 @@ class VaultHousekeeping:
             return
         made, gone = settle_pending(self.vault, refs, complete)
         for info in made:
-            self._audit("recover", "made-current", info, f"v{info.version}: OpenClaw points at it; its write was interrupted")
+            self._audit("recover", "made-current", info,
+                        f"v{info.version}: OpenClaw points at it; its write was interrupted")
         for info in gone:
             self._audit("recover", "discarded", info, f"v{info.version}: an interrupted write OpenClaw never took")
 

@@ -24,7 +24,8 @@ from core.grammar import VERB_BY_NAME
 from core.registry import REGISTRY, Registry
 
 ROOT = Path(__file__).resolve().parents[2]
-ACTION_LIKE = re.compile(r"^(?:%s)\.[a-z_]+(?:/|$)" % "|".join(sorted({a.value.split(".")[0] for a in ActionId})))
+NAMESPACES = "|".join(sorted({a.value.split(".")[0] for a in ActionId}))
+ACTION_LIKE = re.compile(rf"^(?:{NAMESPACES})\.[a-z_]+(?:/|$)")
 
 
 def sources(package: str) -> dict[Path, ast.Module]:
@@ -40,7 +41,8 @@ def action_ids_used(tree: ast.Module) -> set[str]:
 def buttons_built(tree: ast.Module) -> list[ast.expr]:
     """The first argument (the id) of every `Action(...)` the module builds."""
     return [node.args[0] for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Action" and node.args]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Action"
+            and node.args]
 
 
 def test_every_verb_has_exactly_one_handler_and_every_handler_a_verb():
@@ -84,7 +86,8 @@ def test_every_button_core_builds_is_answered():
     for path, tree in {**sources("core"), **sources("adapters")}.items():
         for first in buttons_built(tree):
             where = f"{path.relative_to(ROOT)}:{first.lineno}"
-            assert not isinstance(first, ast.Constant), f"{where}: a button id spelled as a string; use core.actions.ActionId"
+            assert not isinstance(first, ast.Constant), \
+                f"{where}: a button id spelled as a string; use core.actions.ActionId"
             if isinstance(first, ast.Attribute) and isinstance(first.value, ast.Name) and first.value.id == "ActionId":
                 built.add(ActionId[first.attr].value)
     assert built, "no Action(ActionId...) found: the scan no longer sees how buttons are built"
