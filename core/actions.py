@@ -1,6 +1,6 @@
 """Every button id, named once: the core that puts it on a reply, the registry that routes it, and
 the adapters that must treat some of them specially all spell it through these constants, so a
-renamed or mistyped id fails at import or in tests/unit/test_registry.py, not as a dead button.
+renamed or mistyped id fails at import or in tests/core/test_registry.py, not as a dead button.
 
 An id is a `str` (StrEnum): it travels unchanged in a Slack `action_id` or a Discord `custom_id`
 and compares equal to the text the platform sends back.

@@ -11,7 +11,7 @@ A handler registers next to its definition, the way Bolt's `@app.action` and dis
 
 Registering a verb the grammar does not know, or anything twice, fails at import. That a verb
 has no handler, or a button core puts on a reply is not registered, is checked in
-tests/unit/test_registry.py (registration is import-time, so the check needs every handler loaded).
+tests/core/test_registry.py (registration is import-time, so the check needs every handler loaded).
 """
 from __future__ import annotations
 
