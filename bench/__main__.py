@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["BENCH_QUICK"] = "1"
         args.no_write = True
     host = machine()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     figures: list[Figure] = []
     failures: list[str] = []
     for name in args.names or BENCHES:

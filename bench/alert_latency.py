@@ -25,10 +25,10 @@ from pathlib import Path
 from adapters.slack.app import create
 from bench.common import Figure, bot_on, config_with_agents, home_with, median, percentile, quick, under
 from core.alerts.outbox import Destination
-from core.secrets.writer import record_id
-from core.secrets.credentials import Kind
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
+from core.secrets.credentials import Kind
+from core.secrets.writer import record_id
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.harness import run_oc

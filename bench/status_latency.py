@@ -13,8 +13,8 @@ import time
 
 from adapters.slack.render import messages
 from bench.common import Figure, bot_on, config_with_agents, home_with, median, percentile, quick, under
-from core.secrets.credentials import classify
 from core.requests import Place, PlaceKind, Request, User
+from core.secrets.credentials import classify
 from tests.harness import run_oc
 
 AGENTS = 10

@@ -26,9 +26,9 @@ from core.gateway.plans import ExecProvider
 from core.gateway.runner import CliRunner
 from core.handlers.deps import Deps, Options
 from core.secrets.anthropic_check import Prober
-from core.store import Store
 from core.secrets.vault import Vault
 from core.secrets.vault_keys import KEY_ENV, PREVIOUS_KEYS_ENV, key_source
+from core.store import Store
 
 if TYPE_CHECKING:
     from bot.health import Health
@@ -82,7 +82,7 @@ class Components:
     store: Store
     alerts: AlertCenter
     watcher: Watcher
-    health: "Health | None" = None  # set by `run` (bot/health.py); see `watch_connection`
+    health: Health | None = None  # set by `run` (bot/health.py); see `watch_connection`
 
     @property
     def env(self) -> Mapping[str, str]:

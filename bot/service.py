@@ -28,9 +28,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bot.health import HEALTH_FILE, describe_health, read_health
 from bot.settings import Settings, SettingsError, read_env_file
@@ -70,7 +70,7 @@ class Layout:
     config_home: Path
 
     @classmethod
-    def detect(cls, env: dict[str, str], system: str | None = None) -> "Layout":
+    def detect(cls, env: dict[str, str], system: str | None = None) -> Layout:
         home = Path(env.get("HOME") or Path.home())
         config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
         return cls(system or ("launchd" if platform.system() == "Darwin" else "systemd"), home, config)

@@ -118,7 +118,7 @@ class Settings:
         return self.raw.get(name, default)
 
     @classmethod
-    def load(cls, env: dict[str, str] | None = None, env_file: Path | None = None) -> "Settings":
+    def load(cls, env: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
         merged = read_env_file(env_file if env_file is not None else Path.cwd() / ".env")
         merged.update(os.environ if env is None else env)
         state_dir = Path(merged.get("OPENCLAW_STATE_DIR") or Path.home() / ".openclaw").expanduser()

@@ -14,8 +14,9 @@ import getpass
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import IO, Callable
+from typing import IO
 
 from core.actions import ActionId
 from core.chatops import ChatOps

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import inspect
 import shlex
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Optional
 
 import discord
 from discord import app_commands

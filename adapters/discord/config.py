@@ -66,7 +66,7 @@ class DiscordConfig:
     api_url: str = ""  # "" → discord.com
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "DiscordConfig":
+    def from_env(cls, env: Mapping[str, str]) -> DiscordConfig:
         scan = env.get(SCAN_GUILD_MESSAGES, "false").strip().lower()
         if scan not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
             raise ConfigError(f"{SCAN_GUILD_MESSAGES} must be true or false")

@@ -25,7 +25,7 @@ LOOKUP_TIMEOUT_S = 5.0  # core waits in a worker thread; a slow Discord must not
 class GuildDirectory:
     """Called by core from worker threads; the lookups run on the client's event loop."""
 
-    def __init__(self, client: "ChatOpsClient") -> None:
+    def __init__(self, client: ChatOpsClient) -> None:
         self.client = client
 
     def user(self, user_id: str) -> User:

@@ -20,7 +20,8 @@ message instead of failing (a failure would make the Outbox redo the whole edit,
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Coroutine, TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import discord
 

@@ -15,10 +15,11 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from core.fsutil import file_lock
 from core.gateway.authstate import AuthStateReader, AuthStoreUnreadable

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol

@@ -77,7 +77,7 @@ def handle_audit(deps: Deps, request: Request, command: Command) -> Reply:
         return Reply.error("Bad count", "Give a number of rows from 1 to 200.")
     rows = deps.store.audit_rows(int(count_text))
     fields = [
-        Field(dt.datetime.fromtimestamp(r.ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
+        Field(dt.datetime.fromtimestamp(r.ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
               " · ".join(x for x in (r.actor, r.action, r.result, r.agent, r.profile_id, r.fingerprint, r.detail) if x))
         for r in rows
     ]

@@ -15,7 +15,6 @@ from core.secrets.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import BotHarness, force_slow_path
 
-
 TOKEN = "sk-ant-oat01-" + "AlertTok3n" * 9
 API_KEY = "sk-ant-api03-" + "AlertK3y" * 11
 

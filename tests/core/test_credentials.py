@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from core.secrets.credentials import (CredentialRejected, Kind, classify, find_embedded, fingerprint, normalise, redact)
+from core.secrets.credentials import CredentialRejected, Kind, classify, find_embedded, fingerprint, normalise, redact
 
 TOKEN = "sk-ant-oat01-" + "Ab3_-" * 16
 KEY = "sk-ant-api03-" + "Zx9" * 32

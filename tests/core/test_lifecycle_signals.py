@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from core.alerts.observe import observe
-from core.gateway.status import parse_status
 from core.gateway.signals import kind_failovers, stuck_cooldowns
+from core.gateway.status import parse_status
 
 NOW = 1_795_485_000_000
 

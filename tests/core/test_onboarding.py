@@ -12,7 +12,6 @@ import pytest
 
 from tests.harness import BotHarness
 
-
 TOKEN = "sk-ant-oat01-" + "CanaryTok3n_" * 8
 API_KEY = "sk-ant-api03-" + "CanaryK3y-" * 10
 

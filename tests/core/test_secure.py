@@ -18,7 +18,6 @@ from core.gateway.authstate import locate, read_profiles
 from core.requests import Place, PlaceKind, Request, User
 from tests.harness import BASE_CONFIG, BotHarness, copy_home, make_bot, prepare_home, run_oc
 
-
 TOKEN = "sk-ant-oat01-" + "SecureTok3n_" * 8
 OPS_KEY = "sk-ant-api03-" + "SecureOpsK3y-" * 8
 ENV_KEY = "sk-ant-api03-" + "SecureEnvK3y-" * 8

@@ -51,7 +51,7 @@ class FakeAnthropic:
         """Fingerprints of the credentials that came with `method` requests so far."""
         return {s.credential for s in self.seen if s.method == method}
 
-    def start(self) -> "FakeAnthropic":
+    def start(self) -> FakeAnthropic:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import secrets
 import json
+import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -124,7 +125,7 @@ class FakeDiscord:
         self._socket: tuple[web.Request, web.WebSocketResponse] | None = None
         self._live: web.WebSocketResponse | None = None  # the socket past IDENTIFY or RESUME
 
-    async def start(self) -> "FakeDiscord":
+    async def start(self) -> FakeDiscord:
         app = web.Application()
         app.router.add_route("GET", "/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)

@@ -23,9 +23,10 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from slack_sdk.signature import SignatureVerifier
 from websockets.sync.server import ServerConnection, serve
@@ -118,7 +119,7 @@ class FakeSlack:
         with self._cond:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, predicate: Callable[["FakeSlack"], Any], timeout: float = 120) -> Any:
+    def wait_for(self, predicate: Callable[[FakeSlack], Any], timeout: float = 120) -> Any:
         """Block until `predicate` holds (a guard against hanging, not a timing assertion)."""
         deadline = time.monotonic() + timeout
         with self._cond:

@@ -17,7 +17,6 @@ from bot.app import build
 from bot.settings import Settings
 from tests.harness import BASE_CONFIG, BotHarness, copy_home, make_bot
 
-
 CHAT_TOKENS = {
     "SLACK_BOT_TOKEN": "xoxb-1111-2222-EnvCanaryBot",
     "SLACK_APP_TOKEN": "xapp-1-A111-2222-EnvCanaryApp",

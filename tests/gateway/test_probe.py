@@ -16,7 +16,6 @@ from core.secrets.credentials import classify
 from tests.fakes.anthropic import FakeAnthropic
 from tests.harness import BotHarness, copy_home, make_bot
 
-
 KEYS = {p: "sk-ant-api03-" + f"Probe{p[-1].upper()}" * 14 for p in ("anthropic:a", "anthropic:b", "anthropic:c")}
 # After one failing probe OpenClaw may skip the agent's provider, so the 401 case uses another agent.
 AGENT = {"anthropic:a": "main", "anthropic:b": "main", "anthropic:c": "ops"}

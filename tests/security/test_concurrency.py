@@ -18,10 +18,9 @@ import threading
 import json5
 import pytest
 
-from core.secrets.writer import record_id
 from core.secrets.credentials import classify
+from core.secrets.writer import record_id
 from tests.harness import BotHarness
-
 
 MODEL = "anthropic/claude-opus-4-6"
 

@@ -12,14 +12,15 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_bolt import BoltRequest
 
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
 from tests.fakes.slack import BOT_TOKEN, FakeSlack, sign
-from tests.security.scale import count
 from tests.harness import make_bot
+from tests.security.scale import count
 
 VERBS = ["status", "onboard", "paste-token", "remove", "order", "cache", "alerts", "audit", "doctor", "help",
          "secure", "nosuch", "/openclaw", "cancel"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from core.grammar import VERBS
 from tests.adapters.discord.discord_harness import ADMIN_ID, admin, running, viewer

@@ -23,16 +23,16 @@ import hashlib
 import json
 import logging
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from core.secrets.writer import record_id
-from core.secrets.credentials import CredentialRejected
 from core.handlers import onboarding
+from core.secrets.credentials import CredentialRejected
+from core.secrets.writer import record_id
 from tests.adapters.discord.discord_harness import discord_bot, role_admin, running  # noqa: F401 (fixture)
-from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_messages_with, make_rig, posts_to, serving
+from tests.adapters.slack.conftest import buttons, dm_messages_with, make_rig, posts_to, serving
 from tests.fakes import discord_payloads as p
 from tests.fakes.slack import FakeSlack
 from tests.harness import make_bot

@@ -20,7 +20,6 @@ import pytest
 from tests.adapters.discord.discord_harness import wrap_openclaw
 from tests.harness import copy_home, force_slow_path, make_bot
 
-
 FEED_AFTER_CLI_S = 8.0  # keep feeding this long after the watcher's CLI calls started
 STEP_S = 0.25
 

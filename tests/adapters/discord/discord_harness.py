@@ -9,9 +9,10 @@ Discord request arrived (ordering, not timing).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import discord
 import pytest
@@ -21,7 +22,7 @@ from adapters.discord.client import ChatOpsClient
 from adapters.discord.config import DiscordConfig
 from core.progress import CURRENT
 from tests.fakes import discord_payloads as p
-from tests.fakes.discord_rest import FakeDiscord, Captured
+from tests.fakes.discord_rest import Captured, FakeDiscord
 from tests.harness import BotHarness, copy_home, fake_binary, is_fake, make_bot
 
 ADMIN_ID = "1111"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.discord.discord_harness import admin, discord_bot, running  # noqa: F401 (fixture)
 from adapters.discord.notifier import DiscordNotifier
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Destination
+from tests.adapters.discord.discord_harness import admin, discord_bot, running  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import Captured
 

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from adapters.discord.members import OUTSIDER_REFUSAL
-from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
-                                                   dm_reply, running, viewer)
+from tests.adapters.discord.discord_harness import ADMIN_ID, VIEWER_ID, admin, discord_bot, dm_reply, running, viewer  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
 from tests.harness import force_slow_path
 

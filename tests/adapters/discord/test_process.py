@@ -20,7 +20,6 @@ from tests.fakes import discord_payloads as p
 from tests.fakes.discord_rest import Captured, FakeDiscord
 from tests.harness import copy_home
 
-
 BOT_TOKEN = "fake-process-bot-token"
 
 
@@ -79,7 +78,7 @@ def test_the_bot_process_answers_through_the_gateway_and_survives_a_dropped_sock
                 proc.send_signal(signal.SIGINT)
                 try:
                     await asyncio.wait_for(proc.wait(), 30)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     proc.kill()
             await fake.stop()
         return fake, identify, answer, resume, again, log.read_text()

@@ -7,9 +7,9 @@ import discord
 import pytest
 
 from adapters.discord import render
+from core.replies import Field, Reply, Section, Severity
 from tests.adapters.discord.discord_harness import discord_bot, running  # noqa: F401 (fixture)
 from tests.fakes import discord_payloads as p
-from core.replies import Field, Reply, Section, Severity
 
 pytestmark = pytest.mark.any_runner
 

@@ -8,11 +8,19 @@ import time
 
 import pytest
 
-from tests.adapters.discord.discord_harness import (ADMIN_ID, VIEWER_ID, admin, discord_bot,  # noqa: F401 (fixture)
-                                                   dm_reply, role_admin, running, viewer)
-from tests.adapters.discord.test_alerts import alerts_here, creates, drained, publish
-from core.secrets.writer import record_id
 from core.secrets.credentials import classify, fingerprint
+from core.secrets.writer import record_id
+from tests.adapters.discord.discord_harness import (  # noqa: F401 (fixture)
+    ADMIN_ID,
+    VIEWER_ID,
+    admin,
+    discord_bot,
+    dm_reply,
+    role_admin,
+    running,
+    viewer,
+)
+from tests.adapters.discord.test_alerts import alerts_here, creates, drained, publish
 from tests.fakes import discord_payloads as p
 
 pytestmark = pytest.mark.any_runner

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.slack.conftest import CHANNEL, VIEWER, SlackRig, block_text, make_rig, serving
+from tests.adapters.slack.conftest import CHANNEL, VIEWER, block_text, make_rig, serving
 from tests.adapters.slack.test_alerts import alerts_here
 from tests.fakes.slack import FakeSlack
 

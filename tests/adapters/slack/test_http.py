@@ -6,8 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.slack.conftest import (ADMIN, CHANNEL, VIEWER, SlackRig, block_text, dm_messages_with, make_rig,
-                                           posts_to, serving)
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    CHANNEL,
+    VIEWER,
+    SlackRig,
+    block_text,
+    dm_messages_with,
+    make_rig,
+    posts_to,
+    serving,
+)
 from tests.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.any_runner

@@ -9,8 +9,8 @@ from slack_sdk import WebClient
 from adapters.slack.config import groups_max_stale
 from adapters.slack.identity import Directory
 from bot.settings import Settings
-from core.adapter import ConfigError
 from core.access import Policy, Role
+from core.adapter import ConfigError
 from tests.fakes.slack import FakeSlack
 
 

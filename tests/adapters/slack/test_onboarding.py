@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from core.secrets.writer import record_id
 from core.secrets.credentials import fingerprint
+from core.secrets.writer import record_id
 from tests.adapters.slack.conftest import ADMIN, SlackRig, block_text, buttons, dm_messages_with, posts_to
 
 pytestmark = pytest.mark.any_runner

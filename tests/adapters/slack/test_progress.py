@@ -5,8 +5,17 @@ progress display (after 0.7 s) always comes before the answer.
 """
 from __future__ import annotations
 
-from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SlackRig, block_text, buttons, dm_messages_with, is_progress,
-                                           posts_to, visible)
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    CHANNEL,
+    SlackRig,
+    block_text,
+    buttons,
+    dm_messages_with,
+    is_progress,
+    posts_to,
+    visible,
+)
 
 SETUP_TOKEN = "sk-ant-oat01-" + "pRoGrEsS9" * 10 + "_tail"
 API_KEYS = {agent: f"sk-ant-api03-{agent}-" + "PlainProgress" * 7 for agent in ("main", "ops")}

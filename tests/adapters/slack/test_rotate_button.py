@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from core.secrets.writer import record_id
 from core.secrets.credentials import classify, fingerprint
-from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SlackRig, block_text, buttons, dm_messages_with, make_rig,
-                                           posts_to, serving)
+from core.secrets.writer import record_id
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    CHANNEL,
+    SlackRig,
+    block_text,
+    buttons,
+    dm_messages_with,
+    make_rig,
+    serving,
+)
 from tests.adapters.slack.test_alerts import alerts_here, publish, slack_notifier
 from tests.fakes.slack import FakeSlack
 

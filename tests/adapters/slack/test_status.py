@@ -10,8 +10,16 @@ import pytest
 from adapters.slack import render
 from adapters.slack.app import create
 from core.requests import Place, PlaceKind, Request, User
-from tests.adapters.slack.conftest import (ADMIN, CHANNEL, SIGNING_SECRET, SlackRig, block_text, posts_to,
-                                           serving, visible)
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    CHANNEL,
+    SIGNING_SECRET,
+    SlackRig,
+    block_text,
+    posts_to,
+    serving,
+    visible,
+)
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.harness import make_bot
 
