@@ -76,7 +76,7 @@ def run(requests: int = REQUESTS, bursts: int = BURSTS) -> list[Figure]:
     for n in range(bursts):
         runs.append(burst(url, fake, harness, requests, f"b{n}"))
         try:  # bursts are repetitions: the next starts once this one's replies have landed (bounded)
-            fake.wait_for(lambda f: len([c for c in f.calls if "/respond/b" in c.path]) >= requests * (n + 1),
+            fake.wait_for(lambda f, n=n: len([c for c in f.calls if "/respond/b" in c.path]) >= requests * (n + 1),
                           timeout=60)
         except AssertionError:
             pass
@@ -96,7 +96,7 @@ def run(requests: int = REQUESTS, bursts: int = BURSTS) -> list[Figure]:
             f"{replied} replies posted within 60 s")
     each = ", ".join(f"{p:.1f}" for p in p99s)
     floors = ", ".join(f"{p:.1f}" for p in floor_p99s)
-    gap = sorted(bot - base for bot, base in zip(p99s, floor_p99s))[bursts // 2]
+    gap = sorted(bot - base for bot, base in zip(p99s, floor_p99s, strict=True))[bursts // 2]
     return [under("ack", f"p50 ack ({requests} concurrent, median burst of {bursts})", p50s[middle], "ms", 50, note),
             under("ack", f"p99 ack ({requests} concurrent, median burst of {bursts})", p99s[middle], "ms", 50,
                   f"p99 of each burst: {each} ms; floor on this host (a server answering a constant, a burst "

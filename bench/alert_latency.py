@@ -79,7 +79,7 @@ class Arrivals:
         """Arrival of the first `chat.postMessage` that names `key`; None if none came by `deadline`."""
         while True:
             stamped = len(self.times)
-            for call, at in zip(self.fake.calls[:stamped], self.times):
+            for call, at in zip(self.fake.calls[:stamped], self.times, strict=False):
                 if call.method == "chat.postMessage" and key in json.dumps(call.params):
                     return at
             if time.monotonic() >= deadline:

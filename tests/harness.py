@@ -117,7 +117,7 @@ class BotHarness:
     def held_ref(self, profile_id: str, agent: str = "main") -> str:
         """The exec ref id the gateway holds for the profile, read from OpenClaw's own status."""
         labels = self.oc_json("models", "status", "--json", "--agent", agent)["auth"]["providers"][0]["profiles"]["labels"]
-        label = next(l for l in labels if l.startswith(profile_id + "="))
+        label = next(entry for entry in labels if entry.startswith(profile_id + "="))
         return label.split("ref(exec:", 1)[1].split(")", 1)[0]
 
     def resolve(self, ref: str) -> str:

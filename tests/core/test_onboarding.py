@@ -40,8 +40,8 @@ def test_console_onboards_a_token_and_a_key_and_the_audit_is_clean(bot: BotHarne
     ops = bot.oc_json("models", "status", "--json", "--agent", "ops")
     main_labels = main["auth"]["providers"][0]["profiles"]["labels"]
     ops_labels = ops["auth"]["providers"][0]["profiles"]["labels"]
-    assert any("anthropic:default=token:ref(exec:anthropic/main/anthropic:default#v1)" in l for l in main_labels)
-    assert any("anthropic:api=ref(exec:anthropic/ops/anthropic:api#v1)" in l for l in ops_labels)
+    assert any("anthropic:default=token:ref(exec:anthropic/main/anthropic:default#v1)" in label for label in main_labels)
+    assert any("anthropic:api=ref(exec:anthropic/ops/anthropic:api#v1)" in label for label in ops_labels)
     # The setup-token's expiry reached the gateway although no plan can carry it.
     expiry = [p for p in main["auth"]["oauth"]["profiles"] if p["profileId"] == "anthropic:default"][0]
     assert expiry["remainingMs"] > 360 * 86_400_000

@@ -214,7 +214,7 @@ class FakeOpenClaw:
         """JSON (comments stripped), `meta` stamped, the previous text rotated into `.bak…`."""
         doc = {k: v for k, v in doc.items() if k != "meta"} | {"meta": {**(doc.get("meta") or {}), **META}}
         baks = [self.state_dir / "openclaw.json.bak", *(self.state_dir / f"openclaw.json.bak.{i}" for i in range(1, 5))]
-        for older, newer in zip(reversed(baks), reversed(baks[:-1])):
+        for older, newer in zip(reversed(baks), reversed(baks[:-1]), strict=False):
             if newer.exists():
                 os.replace(newer, older)
         shutil.copy2(self.config_path, baks[0])

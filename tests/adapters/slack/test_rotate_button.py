@@ -93,7 +93,6 @@ def test_rotate_now_finds_admins_who_are_admins_through_a_user_group(oc_bin: str
     env = {"OPENCLAW_CHATOPS_ADMINS": "slack:SADMINS",  # ADMIN, an operator here, only sets up the alerts
            "OPENCLAW_CHATOPS_OPERATORS": f"slack:{OPERATOR},slack:{ADMIN}"}
     with serving(*make_rig(oc_bin, prepared_home, tmp_path, fake_slack, **env), fake_slack) as rig:
-        ops = rig.harness.chatops
         rig.slack.adapter.intake.directory.ttl_s = 0.0  # memberships read afresh, not cached for 5 minutes
         rotate = onboarded_and_expiring(rig)
 
