@@ -65,7 +65,7 @@ class ChatOpsClient(discord.Client):
                                           profiles=self.intake.complete_profiles,
                                           permissions=config.command_permissions), guild=self.guild)
         self.add_dynamic_items(render.ActionButton)
-        self.chatops.register_directory("discord", GuildDirectory(self))
+        self.chatops.register_directory("discord", GuildDirectory(self, self.members))
 
     async def setup_hook(self) -> None:
         if self.config.api_url:  # through a REST proxy: the gateway is the one it names

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
+import discord
+
+from adapters.discord.members import Members
 from core.requests import User
-
-if TYPE_CHECKING:
-    from adapters.discord.client import ChatOpsClient
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +24,14 @@ LOOKUP_TIMEOUT_S = 5.0  # core waits in a worker thread; a slow Discord must not
 class GuildDirectory:
     """Called by core from worker threads; the lookups run on the client's event loop."""
 
-    def __init__(self, client: ChatOpsClient) -> None:
-        self.client = client
+    def __init__(self, client: discord.Client, members: Members) -> None:
+        self.client = client  # for its event loop
+        self.members = members
 
     def user(self, user_id: str) -> User:
         if not user_id.isdigit():
             return User("discord", user_id)
-        future = asyncio.run_coroutine_threadsafe(self.client.members.roles_in_guilds(int(user_id)), self.client.loop)
+        future = asyncio.run_coroutine_threadsafe(self.members.roles_in_guilds(int(user_id)), self.client.loop)
         try:
             roles = future.result(timeout=LOOKUP_TIMEOUT_S)
         except TimeoutError:
@@ -42,6 +42,6 @@ class GuildDirectory:
         return User("discord", user_id, groups=roles)
 
     def people(self, entry_id: str) -> list[str]:
-        if entry_id.isdigit() and any(g.get_role(int(entry_id)) for g in self.client.members.served_guilds()):
+        if entry_id.isdigit() and any(g.get_role(int(entry_id)) for g in self.members.served_guilds()):
             return []
         return [entry_id]
