@@ -60,10 +60,10 @@ class Gateway:
         self.plan_dir = Path(plan_dir)
         self.max_age_s = max_age_s
         self._workers = workers
-        self._cache: dict[str, tuple[tuple, AgentStatus]] = {}
+        self._cache: dict[str, tuple[tuple[Any, ...], AgentStatus]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
-        self._config: tuple[tuple, GatewayConfig] | None = None
+        self._config: tuple[tuple[Any, ...], GatewayConfig] | None = None
         self.reader = AuthStateReader(runner.state_dir)
 
     # -- config ------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ class Gateway:
         pure Python (milliseconds), and one status reply asks for the config several times."""
         try:
             st = self.config_path.stat()
-            stamp: tuple = (st.st_size, st.st_mtime_ns)
+            stamp: tuple[Any, ...] = (st.st_size, st.st_mtime_ns)
         except FileNotFoundError:
             stamp = ()
         cached = self._config
@@ -102,7 +102,7 @@ class Gateway:
         return agent
 
     # -- status ------------------------------------------------------------------------------
-    def signature(self) -> tuple:
+    def signature(self) -> tuple[Any, ...]:
         """Size and mtime of every file OpenClaw changes when auth state changes.
 
         SQLite's `-shm` files are left out: readers touch them, so `models status` itself would
@@ -129,7 +129,7 @@ class Gateway:
         """The agent's status from the store reader; raises AuthStoreUnreadable when it cannot."""
         return self.reader.view(agent, self.config()).snapshot(now_ms())
 
-    def auth_digest(self) -> tuple:
+    def auth_digest(self) -> tuple[Any, ...]:
         """What every agent's auth state *means* (profiles, refs, expiry, cooldowns, counts, order)
         and the config's auth section: equal digests, nothing to tell. A plain successful turn only
         changes `lastUsed` and row timestamps, which are left out. On the slow path this is the
@@ -217,7 +217,7 @@ class Gateway:
             results[main] = one(main)
         rest = [a for a in agents if a != main]
         with ThreadPoolExecutor(max_workers=max(1, self._workers)) as pool:
-            for agent, res in zip(rest, pool.map(one, rest)):
+            for agent, res in zip(rest, pool.map(one, rest), strict=True):
                 results[agent] = res
         return {a: results[a] for a in agents}
 
@@ -243,7 +243,9 @@ class Gateway:
         with os.fdopen(fd, "w") as handle:
             json.dump(plan.to_dict(), handle, indent=1)
         with self._writing():
-            return retry_conflicts(lambda: self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json"))
+            result: dict[str, Any] = retry_conflicts(
+                lambda: self.runner.json("secrets", "apply", "--from", path, "--allow-exec", "--json"))
+            return result
 
     def set_token_expiry(self, agent: str, profile_id: str, expires_in: str) -> None:
         """Give a token profile an `expires` (only paste-token can); the caller re-applies the ref."""
@@ -269,7 +271,8 @@ class Gateway:
 
     def order(self, agent: str, provider: str = "anthropic") -> list[str] | None:
         doc = self.runner.json("models", "auth", "order", "get", "--agent", agent, "--provider", provider, "--json")
-        return doc.get("order")
+        order = doc.get("order")  # null when the agent has no explicit order
+        return None if order is None else [str(profile_id) for profile_id in order]
 
     def set_order(self, agent: str, profile_ids: list[str], provider: str = "anthropic") -> None:
         args = ("set", "--agent", agent, "--provider", provider, *profile_ids) if profile_ids \

@@ -5,6 +5,8 @@ import time
 
 from core.access import Role
 from core.actions import ActionId
+from core.alerts.center import AlertCenter
+from core.alerts.incidents import Incident
 from core.alerts.outbox import Destination
 from core.durations import humanize, parse_duration
 from core.grammar import Command
@@ -41,11 +43,10 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
             return Reply.error("Bad duration", str(exc))
         center.snooze_profile(profile, seconds)
         return Reply(title=f"Alerts for {profile} snoozed for {humanize(seconds)}", severity=Severity.OK)
-    return show(deps)
+    return show(center)
 
 
-def show(deps: Deps) -> Reply:
-    center = deps.alerts
+def show(center: AlertCenter) -> Reply:
     dest = center.destination()
     fields = [Field("Destination", str(dest) if dest else "not set (`alerts here`)"),
               Field("State", "on" if center.enabled() else "off")]
@@ -57,7 +58,7 @@ def show(deps: Deps) -> Reply:
     return Reply(title="Team alerts", sections=sections)
 
 
-def open_incidents_section(incidents) -> Section:
+def open_incidents_section(incidents: list[Incident]) -> Section:
     now = time.time()
     return Section("Open incidents", severity=Severity.WARNING, fields=[
         Field(i.key, f"{i.kind}, open {humanize(now - i.opened_at)}" + (f", acknowledged by {i.acked_by}" if i.acked_by else ""))

@@ -134,15 +134,15 @@ def _next_step(deps: Deps, session: Session, shown_in: PlaceKind) -> Reply:
 @handles_action(ActionId.ONBOARD_METHOD, Role.ADMIN)
 def act_method(deps: Deps, request: Request, value: str) -> Reply:
     session_id, _, method = value.partition(":")
-    session, refusal = _own_open_session(deps, request, session_id)
-    if refusal:
-        return refusal
+    session = _own_open_session(deps, request, session_id)
+    if isinstance(session, Reply):
+        return session
     try:
         kind = Kind.parse(method)
     except ValueError as exc:
         return Reply.error("Unknown credential type", str(exc))
     deps.store.update_session(session.id, method=kind.value)
-    return _next_step(deps, deps.store.session(session.id), request.place.kind)
+    return _next_step(deps, replace(session, method=kind.value), request.place.kind)
 
 
 STARTS = {"onboard": handle_onboard, "paste-token": handle_paste_token}  # what doctor's button may run
@@ -162,19 +162,20 @@ def act_start(deps: Deps, request: Request, value: str) -> Reply:
     return screen_command(deps, typed) or STARTS[command.verb.name](deps, typed, command)
 
 
-def _own_open_session(deps: Deps, request: Request, session_id: str | None) -> tuple[Session | None, Reply | None]:
+def _own_open_session(deps: Deps, request: Request, session_id: str | None) -> Session | Reply:
+    """The caller's open, unexpired session, or the refusal that says why there is none."""
     session = deps.store.session(session_id) if session_id else deps.store.open_session_for(request.user.key)
     if session is None or session.user_key != request.user.key:
-        return None, Reply.error("No onboarding session", "There is no onboarding session of yours open.",
-                                 hint="Start one with `onboard` or `paste-token`.", code="session")
+        return Reply.error("No onboarding session", "There is no onboarding session of yours open.",
+                           hint="Start one with `onboard` or `paste-token`.", code="session")
     if session.state != "open":
-        return None, Reply.error("Session closed", "That onboarding session is already finished or was replaced.",
-                                 hint="Start a new one with `onboard`.", code="session")
+        return Reply.error("Session closed", "That onboarding session is already finished or was replaced.",
+                           hint="Start a new one with `onboard`.", code="session")
     if session.expired():
         deps.store.update_session(session.id, state="expired")
-        return None, Reply.error("Session expired", "That onboarding session expired; nothing was stored.",
-                                 hint="Start a new one with `onboard` and paste within 10 minutes.", code="session")
-    return session, None
+        return Reply.error("Session expired", "That onboarding session expired; nothing was stored.",
+                           hint="Start a new one with `onboard` and paste within 10 minutes.", code="session")
+    return session
 
 
 def _accept(deps: Deps, request: Request, session_id: str | None,
@@ -183,9 +184,9 @@ def _accept(deps: Deps, request: Request, session_id: str | None,
     rejected format is audited). Cheap: no gateway call, so adapters can run it before their ack."""
     if not request.place.kind.private:
         return burned(deps, request, find_embedded(text) or ["(unrecognised)"])
-    session, refusal = _own_open_session(deps, request, session_id)
-    if refusal:
-        return refusal
+    session = _own_open_session(deps, request, session_id)
+    if isinstance(session, Reply):
+        return session
     if session.method is None:
         return Reply.error("Choose a credential type first", "Pick API key or setup-token, then paste.")
     if deps.policy.role_of(request.user) < Role.ADMIN:

@@ -32,36 +32,35 @@ ONBOARDING_ACTIONS = ("onboard", "rotate")
 def handle_rotate(deps: Deps, request: Request, command: Command) -> Reply:
     agent = deps.gateway.require_agent(command.arg("agent"))
     expires_in = command.flag("expires-in")
-    kind, refusal = _rotatable(deps, agent, command.arg("profile") or "",
-                               expires_in if isinstance(expires_in, str) else None)
-    if refusal:
-        return refusal
+    kind = _rotatable(deps, agent, command.arg("profile") or "", expires_in if isinstance(expires_in, str) else None)
+    if isinstance(kind, Reply):
+        return kind
     return open_intake(deps, request, agent, kind, command.arg("profile"),
                        expires_in if isinstance(expires_in, str) else None, purpose="rotate")
 
 
-def _rotatable(deps: Deps, agent: str, profile_id: str, expires_in: str | None) -> tuple[Kind | None, Reply | None]:
+def _rotatable(deps: Deps, agent: str, profile_id: str, expires_in: str | None) -> Kind | Reply:
     """The kind a replacement must have, or the reason this profile cannot be rotated here."""
     snap = deps.gateway.status(agent, fresh=True)
     profile = snap.profile(profile_id)
     if profile is None:
-        return None, Reply.error("No such profile", f"Agent `{agent}` has no profile `{profile_id}`. "
-                                 f"It has: {', '.join(p.id for p in snap.profiles()) or 'none'}.")
+        return Reply.error("No such profile", f"Agent `{agent}` has no profile `{profile_id}`. "
+                           f"It has: {', '.join(p.id for p in snap.profiles()) or 'none'}.")
     if not profile.local:
         owner = deps.gateway.agents()[0]
-        return None, Reply.error("Inherited profile", f"`{profile_id}` belongs to agent `{owner}`; rotate it there.",
-                                 hint=f"`rotate {profile_id} {owner}`")
+        return Reply.error("Inherited profile", f"`{profile_id}` belongs to agent `{owner}`; rotate it there.",
+                           hint=f"`rotate {profile_id} {owner}`")
     kind = KIND_OF_TYPE.get(profile.type)
     if kind is None:
-        return None, Reply.error("Cannot rotate", f"`{profile_id}` is a {profile.type} profile; only setup-tokens and API keys rotate here.")
+        return Reply.error("Cannot rotate", f"`{profile_id}` is a {profile.type} profile; only setup-tokens and API keys rotate here.")
     if expires_in:
         try:
             parse_duration(expires_in)
         except ValueError as exc:
-            return None, Reply.error("Cannot rotate", str(exc))
+            return Reply.error("Cannot rotate", str(exc))
         if kind is Kind.API_KEY:
-            return None, Reply.error("Cannot rotate", "`--expires-in` applies to setup-tokens only.")
-    return kind, None
+            return Reply.error("Cannot rotate", "`--expires-in` applies to setup-tokens only.")
+    return kind
 
 
 @handles_verb("rollback")
@@ -108,9 +107,9 @@ def act_rotate(deps: Deps, request: Request, value: str) -> Reply:
     only *offered* the rotation in their DM, with a button that starts it as their own request.
     Opening a session for them would replace the one they may be pasting into."""
     agent, _, profile_id = value.partition("|")
-    kind, refusal = _rotatable(deps, agent, profile_id, None)
-    if refusal:
-        return refusal
+    kind = _rotatable(deps, agent, profile_id, None)
+    if isinstance(kind, Reply):
+        return kind
     target = rotation_admin(deps, request.user, agent, profile_id)
     if target is None:
         return Reply.error("No admin to ask", f"Nobody on {request.user.platform} is an admin who could paste the new credential.",
@@ -133,9 +132,9 @@ def act_rotate(deps: Deps, request: Request, value: str) -> Reply:
 def act_accept(deps: Deps, request: Request, value: str) -> Reply:
     """"Start rotation" on an offer: the admin who presses it opens their own rotation intake."""
     agent, _, profile_id = value.partition("|")
-    kind, refusal = _rotatable(deps, agent, profile_id, None)
-    if refusal:
-        return refusal
+    kind = _rotatable(deps, agent, profile_id, None)
+    if isinstance(kind, Reply):
+        return kind
     return open_intake(deps, request, agent, kind, profile_id, None, purpose="rotate")
 
 
