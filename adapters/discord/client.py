@@ -48,7 +48,9 @@ class ChatOpsClient(discord.Client):
         if config.scan_guild_messages:  # privileged: must also be enabled in the Developer Portal
             intents.guild_messages = True
             intents.message_content = True
-        super().__init__(intents=intents, application_id=config.application_id, **options)
+        if config.application_id is not None:  # unset: discord.py learns it at login
+            options["application_id"] = config.application_id
+        super().__init__(intents=intents, **options)
         guard_logs()
         self.parts = parts
         self.chatops = parts.chatops

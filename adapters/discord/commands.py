@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import inspect
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -23,7 +23,7 @@ AGENT_OPTIONS = frozenset({"agent"})
 PROFILE_OPTIONS = frozenset({"profile", "profile-id", "profiles"})
 
 Run = Callable[[discord.Interaction, Verb, dict[str, Any]], Awaitable[None]]
-Complete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+Complete = Callable[[discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def command_line(verb: Verb, values: dict[str, Any]) -> str:
     return " ".join(words)
 
 
-def _callback(verb: Verb, run: Run) -> Callable[..., Awaitable[None]]:
+def _callback(verb: Verb, run: Run) -> Callable[..., Coroutine[Any, Any, None]]:
     """A coroutine whose signature is the verb's options: discord.py reads the schema from it."""
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
         await run(interaction, verb, values)
@@ -79,7 +79,7 @@ def _callback(verb: Verb, run: Run) -> Callable[..., Awaitable[None]]:
     for opt in options_of(verb):
         params.append(inspect.Parameter(
             opt.param, inspect.Parameter.KEYWORD_ONLY,
-            annotation=opt.kind if opt.required else Optional[opt.kind],
+            annotation=opt.kind if opt.required else opt.kind | None,
             default=inspect.Parameter.empty if opt.required else None))
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     callback.__name__ = callback.__qualname__ = verb.name.replace("-", "_")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -43,7 +43,7 @@ async def call(fn: Callable[..., R], *args: Any) -> R | Reply:
 
 
 async def work(fn: Callable[..., R], request: Request, *args: Any,
-               show: Callable[[str], Awaitable[Any]]) -> R | Reply:
+               show: Callable[[str], Coroutine[Any, Any, Any]]) -> R | Reply:
     """`fn(request, *args)` off the event loop, its steps shown through `show` once it is slow;
     returns when no step will be shown any more, so the answer replaces the last one."""
     loop = asyncio.get_running_loop()
@@ -56,7 +56,7 @@ async def work(fn: Callable[..., R], request: Request, *args: Any,
     return await call(progress.run, lambda: fn(request, *args))
 
 
-def shown_in(interaction: discord.Interaction) -> Callable[[str], Awaitable[Any]]:
+def shown_in(interaction: discord.Interaction) -> Callable[[str], Coroutine[Any, Any, Any]]:
     """Progress in a deferred interaction: its "thinking…" response, edited."""
     return lambda text: interaction.edit_original_response(content=text)
 
@@ -86,17 +86,19 @@ async def deliver(interaction: discord.Interaction, reply: Reply, *, ephemeral: 
         if number == 0 and not made_private:
             await interaction.edit_original_response(content=content, embeds=embeds, **extra)
         else:
-            await interaction.followup.send(content=content, embeds=embeds, ephemeral=ephemeral, **extra)
+            # discord.py types `content` as str, but None (no text above the embeds) is what it sends by default
+            await interaction.followup.send(content=content, embeds=embeds, ephemeral=ephemeral,  # type: ignore[arg-type]
+                                            **extra)
     if reply.direct is not None:
-        await send_direct(interaction, reply)
+        await send_direct(interaction, reply, reply.direct)
 
 
-async def send_direct(interaction: discord.Interaction, reply: Reply) -> None:
+async def send_direct(interaction: discord.Interaction, reply: Reply, direct: Reply) -> None:
     try:
         client = interaction.client
         user = await client.fetch_user(int(reply.direct_user)) if reply.direct_user else interaction.user
         dm = await user.create_dm()
-        await dm.send(embeds=render.reply_embeds(reply.direct), **view_kw(reply.direct))
+        await dm.send(embeds=render.reply_embeds(direct), **view_kw(direct))
     except (discord.Forbidden, discord.NotFound, ValueError):
         await interaction.followup.send(
             "I could not send that DM (privacy settings block DMs from this server, or the user is gone).",
@@ -149,7 +151,7 @@ class Claims:
     async def answer_unclaimed(self, interaction: discord.Interaction) -> None:
         if interaction.type not in (discord.InteractionType.component, discord.InteractionType.modal_submit):
             return
-        custom_id = str((interaction.data or {}).get("custom_id", ""))
+        custom_id = str(interaction.data.get("custom_id", "")) if interaction.data else ""
         if interaction.type is discord.InteractionType.modal_submit or render.ActionButton.matches(custom_id):
             await asyncio.sleep(UNCLAIMED_AFTER_S)
             if self._claimed.pop(interaction.id, False) or interaction.response.is_done():

@@ -35,8 +35,9 @@ class SecretModal(discord.ui.Modal):
         super().__init__(title="Paste credential for OpenClaw", timeout=timeout_s)
         self.intake = intake
         self.session_id = session_id
-        self.secret = discord.ui.TextInput(style=discord.TextStyle.long, min_length=1, max_length=4000,
-                                           placeholder="sk-ant-oat01-… or sk-ant-api03-…")
+        self.secret: discord.ui.TextInput[SecretModal] = discord.ui.TextInput(
+            style=discord.TextStyle.long, min_length=1, max_length=4000,
+            placeholder="sk-ant-oat01-… or sk-ant-api03-…")
         self.add_item(discord.ui.Label(text=render._cut(label, 45) or "Credential", component=self.secret))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -50,7 +51,8 @@ class SecretModal(discord.ui.Modal):
             reply.actions.append(Action(PASTE, "Paste again", self.session_id, "primary"))
         await deliver(interaction, reply, ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+    # discord.py's own Modal.on_error drops BaseView's `item` argument; this matches Modal's
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
         await fail(interaction, error, "secret form")
 
 

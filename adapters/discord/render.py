@@ -8,6 +8,7 @@ rather than truncated, so no profile disappears from view.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import discord
 
@@ -42,7 +43,8 @@ def _size(embed: discord.Embed) -> int:
 def section_embeds(section: Section) -> list[discord.Embed]:
     """One embed per section, continued in more embeds when it has too many fields or characters."""
     colour = COLOURS[section.severity]
-    embeds = [discord.Embed(title=_cut(section.title, 256), description=_cut(section.text, 4096) or None, colour=colour)]
+    embeds = [discord.Embed(title=_cut(section.title, 256), description=_cut(section.text, 4096) or None,
+                            colour=colour)]
     for f in section.fields:
         current = embeds[-1]
         name, value = _cut(f.label, 256) or "\u200b", _cut(f.value, 1024) or "\u200b"
@@ -115,9 +117,10 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
         return _CUSTOM_ID.fullmatch(custom_id) is not None
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> ActionButton:
-        return cls(Action(match["action"], item.label or "", match["value"]))
+        label = item.label if isinstance(item, discord.ui.Button) else None  # always a button: see the template
+        return cls(Action(match["action"], label or "", match["value"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         intake = interaction.client.intake  # type: ignore[attr-defined]  # the ChatOpsClient
