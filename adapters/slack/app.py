@@ -84,7 +84,7 @@ def start(parts: AdapterParts) -> int:
             handler.close()
         return 0
     server = bot.http_server()
-    parts.watch_connection("slack", lambda: server.socket.fileno() >= 0)  # HTTP mode: connected means listening
+    parts.watch_connection("slack", server.listening)  # HTTP mode: connected means listening
     log.info("Slack: HTTP mode on %s:%s%s, command %s", *server.server_address, EVENTS_PATH,
              bot.adapter.command)
     try:

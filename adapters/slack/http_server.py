@@ -96,10 +96,11 @@ def form_misread_as_payload(body: str, content_type: str | None) -> dict[str, An
 # its `event` differ: inside an event `channel`, `team` and `user` are ids. Some fields may be null
 # in Slack's payloads (`enterprise` outside Enterprise Grid); the ones Bolt reads as
 # `.get(name, {})` or indexes may not.
-ENVELOPE_KINDS = {"event": dict, "view": dict, "team": dict, "enterprise": dict, "channel": dict, "container": dict,
+ENVELOPE_KINDS: dict[str, type] = {
+                  "event": dict, "view": dict, "team": dict, "enterprise": dict, "channel": dict, "container": dict,
                   "message": dict, "workflow_step": dict, "function_data": dict, "actions": list,
                   "authorizations": list, "response_urls": list}
-EVENT_KINDS = {"message": dict, "previous_message": dict, "item": dict, "assistant_thread": dict}
+EVENT_KINDS: dict[str, type] = {"message": dict, "previous_message": dict, "item": dict, "assistant_thread": dict}
 MAY_BE_NULL = frozenset({"team", "enterprise", "channel", "container", "authorizations", "response_urls"})
 
 
@@ -115,7 +116,7 @@ def readable_by_bolt(body: Any) -> bool:
             if name not in level or (level[name] is None and name in MAY_BE_NULL):
                 continue
             value = level[name]
-            if not isinstance(value, kind) or (kind is list and not all(isinstance(v, dict) for v in value)):
+            if not isinstance(value, kind) or (isinstance(value, list) and not all(isinstance(v, dict) for v in value)):
                 return False
     return True
 
@@ -130,7 +131,7 @@ class Received:
     at: float
 
     def for_bolt(self) -> BoltRequest:
-        request = BoltRequest(body=self.body, query=self.query, headers=self.headers)
+        request = BoltRequest(body=self.body, query=self.query, headers=dict(self.headers))
         fields = form_misread_as_payload(self.body, request.content_type)
         if fields is not None:
             # The raw body stays as signed (Bolt verifies it again); only the parsed view, from
@@ -209,6 +210,10 @@ class SlackHttpServer:
             self._loop.call_soon_threadsafe(self._stop.set)
             self._done.wait(timeout=10)
 
+    def listening(self) -> bool:
+        """Whether the port is still held (the health file's "connected" in HTTP mode)."""
+        return self._sock.fileno() >= 0
+
     def server_close(self) -> None:
         self._sock.close()
         self._answered.close()
@@ -267,8 +272,10 @@ class SlackHttpServer:
 
     def _signed(self, received: Received) -> bool:
         """The check Bolt's request verification makes, done before the early answer."""
-        timestamp = (received.headers.get("x-slack-request-timestamp") or [None])[0]
-        signature = (received.headers.get("x-slack-signature") or [None])[0]
+        timestamps = received.headers.get("x-slack-request-timestamp")
+        signatures = received.headers.get("x-slack-signature")
+        timestamp = timestamps[0] if timestamps else None
+        signature = signatures[0] if signatures else None
         try:
             return self._verifier.is_valid(received.body, timestamp, signature)
         except ValueError:  # a timestamp that is not a number

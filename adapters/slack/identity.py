@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -84,7 +85,8 @@ class Directory:
             self._fetched_at = now
             return
         members: dict[str, set[str]] = {}
-        for group in response.get("usergroups", []):
+        groups: list[dict[str, Any]] = response.get("usergroups", [])
+        for group in groups:
             for user_id in group.get("users", []) or []:
                 members.setdefault(user_id, set()).add(group["id"])
         self._members = {u: frozenset(g) for u, g in members.items()}

@@ -108,7 +108,8 @@ def _tail(reply: Reply, actions: list[Action], note: str = "") -> list[Block]:
     if context:
         blocks.append({"type": "context", "elements": [_mrkdwn(clip(context, MAX_SECTION_TEXT))]})
     for start in range(0, len(actions), 25):  # an actions block holds at most 25 elements
-        blocks.append({"type": "actions", "elements": [button(a, i) for i, a in enumerate(actions[start:start + 25], start)]})
+        blocks.append({"type": "actions",
+                       "elements": [button(a, i) for i, a in enumerate(actions[start:start + 25], start)]})
     return blocks
 
 
