@@ -16,6 +16,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import IO
 
 from core.actions import ActionId
@@ -84,7 +85,7 @@ class Console:
                 answer = self.read_secret(f"{prompt.label} (input hidden): ") if self.interactive else self._read_line("")
                 if answer is None:
                     return
-                reply = self.working(lambda r: self.chatops.submit_secret(r, prompt.session_id, answer))
+                reply = self.working(partial(self.chatops.submit_secret, session_id=prompt.session_id, text=answer))
                 if reply.failed and reply.code == "rejected":
                     self.emit(reply)  # scripted runs do not loop on a bad paste
                     return
