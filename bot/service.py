@@ -28,7 +28,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +145,7 @@ def missing_dirs(path: Path) -> list[Path]:
 
 
 def systemd_unit(command: list[str], env: dict[str, str], env_file: Path, work_dir: Path, after: str | None,
-                 created: list[Path] = ()) -> str:
+                 created: Sequence[Path] = ()) -> str:
     lines = [
         "# Written by `openclaw-chatops service install`; run it again to change this file.",
         *([CREATED_MARK + " ".join(shlex.quote(str(d)) for d in created)] if created else []),
@@ -266,8 +266,8 @@ class Service:
     def install(self) -> int:
         layout, settings = self.layout, self.settings
         command = entry_point()
-        created = {*self._created_before(), *missing_dirs(layout.env_dir), *missing_dirs(layout.unit_path.parent)}
-        created = sorted(created, key=lambda d: len(d.parts), reverse=True)  # deepest first
+        new_dirs = {*self._created_before(), *missing_dirs(layout.env_dir), *missing_dirs(layout.unit_path.parent)}
+        created = sorted(new_dirs, key=lambda d: len(d.parts), reverse=True)  # deepest first
         created_env = not layout.env_file.exists()
         if created_env:
             text, keys = env_file_text(settings)
