@@ -125,10 +125,12 @@ def cmd_vault(args: argparse.Namespace) -> int:
     try:
         if args.action == "init":
             key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file, create=True)
-            print(f"vault key ready at {settings.vault_key_file}" if not settings.vault_key else "vault key from environment")
+            print(f"vault key ready at {settings.vault_key_file}" if not settings.vault_key
+                  else "vault key from environment")
             return 0
         vault = Vault(settings.vault_path,
-                      key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file, create=False))
+                      key_source(settings.vault_key, settings.vault_previous_keys, settings.vault_key_file,
+                                 create=False))
         if args.action == "list":
             for v in vault.versions():
                 state = "current" if v.current else "pending" if v.pending else ""
@@ -167,7 +169,8 @@ def rotate_key(settings: Settings, vault: Vault, args: argparse.Namespace) -> in
     if args.finish:
         done = key_rotation.finish(vault)
         print(f"{done.reencrypted} version(s) re-encrypted under key {done.new_id}; no record needs "
-              f"{', '.join(done.retired_ids) or 'an older key'} any more. Remove {PREVIOUS_KEYS_ENV} at the next restart.")
+              f"{', '.join(done.retired_ids) or 'an older key'} any more. "
+              f"Remove {PREVIOUS_KEYS_ENV} at the next restart.")
         return 0
     print(f"vault: the key comes from {KEY_ENV}, which this command cannot change. Run "
           f"`vault rotate-key --new-key-file PATH` (README, Security model: key rotation).", file=sys.stderr)
@@ -192,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=("init", "list", "rotate-key"))
     p.add_argument("--new-key-file", help="rotate-key with the key in the environment: write a new key to this "
                                           "new file (step 1 of 2; see README)")
-    p.add_argument("--finish", action="store_true", help="rotate-key with the key in the environment: re-encrypt "
-                                                         "under the new key once the gateway and bot run with it (step 2)")
+    p.add_argument("--finish", action="store_true",
+                   help="rotate-key with the key in the environment: re-encrypt "
+                        "under the new key once the gateway and bot run with it (step 2)")
     p.add_argument("--sandbox", action="store_true")
     p.add_argument("--sandbox-dir", default=".sandbox")
     p.set_defaults(func=cmd_vault)

@@ -260,7 +260,8 @@ class Service:
         if self.layout.system == "launchd":
             return [["launchctl", "bootstrap", f"gui/{os.getuid()}", str(self.layout.unit_path)]]
         # restart, not start: a re-install must pick up the new unit and environment file
-        return [self._systemctl("daemon-reload"), self._systemctl("enable", UNIT_NAME), self._systemctl("restart", UNIT_NAME)]
+        return [self._systemctl("daemon-reload"), self._systemctl("enable", UNIT_NAME),
+                self._systemctl("restart", UNIT_NAME)]
 
     # -- commands ---------------------------------------------------------------------------------
     def install(self) -> int:
@@ -290,7 +291,8 @@ class Service:
         self.out(f"wrote {layout.unit_path}: runs `{' '.join(command)} run`, restarts on failure")
         if layout.system == "systemd":
             self.out(f"ordered after {after}" if after else
-                     f"no {GATEWAY_UNIT}.service installed for this user (`openclaw gateway install`): not ordered after it")
+                     f"no {GATEWAY_UNIT}.service installed for this user (`openclaw gateway install`): "
+                     "not ordered after it")
         self._say_vault_key(file_env)
         if not any(file_env.get(t) for t in CHAT_TOKENS):
             self.out(f"⚠ no {' or '.join(CHAT_TOKENS)} in {layout.env_file}: a service without chat tokens has no "

@@ -134,7 +134,8 @@ class Settings:
             chatops_dir=chatops_dir,
             vault_key=merged.get("OPENCLAW_CHATOPS_VAULT_KEY") or None,
             vault_previous_keys=merged.get("OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS") or None,
-            vault_key_file=Path(merged.get("OPENCLAW_CHATOPS_VAULT_KEY_FILE") or chatops_dir / "vault.key").expanduser(),
+            vault_key_file=Path(merged.get("OPENCLAW_CHATOPS_VAULT_KEY_FILE")
+                                or chatops_dir / "vault.key").expanduser(),
             cli_timeout_s=_float(merged, "OPENCLAW_CHATOPS_CLI_TIMEOUT", 60.0),
             snapshot_max_age_s=_float(merged, "OPENCLAW_CHATOPS_SNAPSHOT_MAX_AGE", 300.0),
             session_ttl_s=_float(merged, "OPENCLAW_CHATOPS_SESSION_TTL", 600.0),

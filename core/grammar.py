@@ -63,17 +63,21 @@ VERBS: tuple[Verb, ...] = (
          (Flag("all", "Show every agent in full, even in a large fleet"), Flag("private", "Reply only to me"),
           Flag("fresh", "Ask the gateway now instead of using the snapshot (operators; once per 30 s)"))),
     Verb("onboard", "Add an Anthropic API key or Claude setup-token to an agent (in a DM).", Role.ADMIN,
-         (Arg("agent", "Agent to onboard (default: the default agent)"), Arg("method", "Credential type", choices=METHODS)),
+         (Arg("agent", "Agent to onboard (default: the default agent)"),
+          Arg("method", "Credential type", choices=METHODS)),
          (Flag("profile-id", "Auth profile id", "ID"), Flag("expires-in", "Token lifetime, e.g. 365d", "DURATION"))),
     Verb("paste-token", "Paste a Claude setup-token for an agent (in a DM).", Role.ADMIN,
          (Arg("agent", "Agent (default: the default agent)"),),
          (Flag("profile-id", "Auth profile id", "ID"), Flag("expires-in", "Token lifetime, e.g. 365d", "DURATION"))),
     Verb("remove", "Remove an auth profile and its vault record.", Role.ADMIN,
          (Arg("profile", "Profile id, e.g. anthropic:default", required=True), Arg("agent", "Agent that owns it"))),
-    Verb("rotate", "Replace a profile's credential with a new one of the same type (in a DM); the old one is kept for rollback.",
-         Role.ADMIN, (Arg("profile", "Profile id, e.g. anthropic:default", required=True), Arg("agent", "Agent that owns it")),
+    Verb("rotate",
+         "Replace a profile's credential with a new one of the same type (in a DM); the old one is kept for rollback.",
+         Role.ADMIN,
+         (Arg("profile", "Profile id, e.g. anthropic:default", required=True), Arg("agent", "Agent that owns it")),
          (Flag("expires-in", "New token lifetime (default: keep the current expiry)", "DURATION"),)),
-    Verb("rollback", "Point a profile back at the credential it had before the last rotation (inside the rollback window).",
+    Verb("rollback",
+         "Point a profile back at the credential it had before the last rotation (inside the rollback window).",
          Role.ADMIN, (Arg("profile", "Profile id", required=True), Arg("agent", "Agent that owns it"))),
     Verb("probe", "Live check of profiles through the gateway: sends a tiny request, so it spends tokens.", Role.ADMIN,
          (Arg("agent", "Agent (default: the default agent)"), Arg("profile", "Only this profile"))),
@@ -154,7 +158,8 @@ def parse(text: str) -> Command:
             spec = known.get(key)
             if spec is None:
                 hint = difflib.get_close_matches(key, list(known), n=1)
-                extra = f" Did you mean `--{hint[0]}`?" if hint else f" `{verb.name}` takes: " + (", ".join(f"--{f}" for f in known) or "no flags") + "."
+                extra = f" Did you mean `--{hint[0]}`?" if hint else \
+                    f" `{verb.name}` takes: " + (", ".join(f"--{f}" for f in known) or "no flags") + "."
                 raise GrammarError(f"Unknown option `--{key}` for `{verb.name}`.{extra}")
             if spec.value:
                 if inline:
@@ -198,7 +203,8 @@ def _bind(verb: Verb, positionals: list[str]) -> dict[str, str | list[str] | Non
         elif positionals:
             if spec.choices:
                 raise GrammarError(
-                    f"`{positionals[0]}` is not a valid {spec.name} for `{verb.name}`: use one of {', '.join(spec.choices)}.")
+                    f"`{positionals[0]}` is not a valid {spec.name} for `{verb.name}`: "
+                    f"use one of {', '.join(spec.choices)}.")
             args[spec.name] = positionals.pop(0)
         elif spec.required:
             raise GrammarError(f"`{verb.name}` needs <{spec.name}>. Usage: {verb.usage()}")

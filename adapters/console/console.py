@@ -82,7 +82,8 @@ class Console:
                 return
             prompt = reply.prompt
             if prompt.kind == "secret":
-                answer = self.read_secret(f"{prompt.label} (input hidden): ") if self.interactive else self._read_line("")
+                answer = (self.read_secret(f"{prompt.label} (input hidden): ") if self.interactive
+                          else self._read_line(""))
                 if answer is None:
                     return
                 reply = self.working(partial(self.chatops.submit_secret, session_id=prompt.session_id, text=answer))

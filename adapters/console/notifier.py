@@ -23,7 +23,8 @@ class ConsoleNotifier:
     def _emit(self, op: str, ref: str, reply: Reply) -> None:
         with self._lock:
             if self.json_mode:
-                self.stream.write(json.dumps({"alert": op, "ref": ref, "reply": reply.to_dict()}, ensure_ascii=False) + "\n")
+                self.stream.write(json.dumps({"alert": op, "ref": ref, "reply": reply.to_dict()},
+                                             ensure_ascii=False) + "\n")
             else:
                 marker = {"post": "alert", "update": "alert updated", "follow_up": "alert ↳"}[op]
                 self.stream.write(f"[{marker} #{ref}] {reply.plain_text()}\n")

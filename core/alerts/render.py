@@ -68,9 +68,11 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
                    Action(ActionId.STATUS_ALL, "Show status")]
         if kind in ("expiring", "expired") and d.get("owner") and d.get("profile"):
             actions.insert(0, Action(ActionId.ROTATION_START, "Rotate now", f"{d['owner']}|{d['profile']}", "primary"))
-    return Reply(title=title, text=text, sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
+    opened = time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(incident.opened_at))
+    return Reply(title=title, text=text,
+                 sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
                  severity=severity, visibility=Visibility.IN_CHANNEL, actions=actions,
-                 context=f"incident {incident.key} · opened {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(incident.opened_at))}")
+                 context=f"incident {incident.key} · opened {opened}")
 
 
 def note_reply(text: str, severity: Severity = Severity.INFO) -> Reply:

@@ -141,7 +141,8 @@ class Gateway:
             return ("files", self.signature())
         auth = json.dumps(config._get("auth") or {}, sort_keys=True, default=str)
         models = tuple((a, config.default_model(a)) for a in config.agents())
-        return ("rows", views, auth, models, json.dumps(config._get("models", "providers") or {}, sort_keys=True, default=str))
+        return ("rows", views, auth, models,
+                json.dumps(config._get("models", "providers") or {}, sort_keys=True, default=str))
 
     def cached(self, agent: str) -> AgentStatus | None:
         """A snapshot faithful to the files on disk without a CLI call (the reader's, or a CLI
@@ -196,7 +197,8 @@ class Gateway:
         local = {p.id for p in snap.profiles() if (p.ref_id and f"/{snap.agent}/" in p.ref_id) or p.id not in main_ids}
         return snap.with_locality(local)
 
-    def statuses(self, agents: list[str] | None = None, *, fresh: bool = False) -> dict[str, AgentStatus | GatewayError]:
+    def statuses(self, agents: list[str] | None = None, *,
+                 fresh: bool = False) -> dict[str, AgentStatus | GatewayError]:
         """Status of several agents, refreshed in parallel; a failing agent does not hide the rest."""
         agents = agents or self.agents()
         try:  # the reader: every agent in a few SQL reads, no CLI

@@ -64,7 +64,8 @@ class CliResult:
         try:
             return json.loads(text[start:])
         except ValueError as exc:
-            raise CliGarbled(f"`openclaw {self.command}` printed output that is not JSON (exit {self.returncode}).") from exc
+            raise CliGarbled(
+                f"`openclaw {self.command}` printed output that is not JSON (exit {self.returncode}).") from exc
 
     @property
     def command(self) -> str:
@@ -161,7 +162,8 @@ class CliRunner:
                 timeout=timeout or self.timeout, cwd=str(self.state_dir if self.state_dir.is_dir() else "/"),
             )
         except FileNotFoundError as exc:
-            raise CliMissing(f"Gateway CLI not found at {self.binary!r}; set OPENCLAW_BIN to the `openclaw` executable.") from exc
+            raise CliMissing(
+                f"Gateway CLI not found at {self.binary!r}; set OPENCLAW_BIN to the `openclaw` executable.") from exc
         except PermissionError as exc:
             raise CliMissing(f"Gateway CLI at {self.binary!r} is not executable; check OPENCLAW_BIN.") from exc
         except subprocess.TimeoutExpired as exc:

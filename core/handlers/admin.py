@@ -39,7 +39,8 @@ def handle_remove(deps: Deps, request: Request, command: Command) -> Reply:
     deps.store.audit(request.user.key, "remove", "removed", agent=agent, profile_id=profile_id,
                     fingerprint=info.fingerprint if info else "")
     return Reply(title=f"Removed {profile_id} from agent {agent}",
-                 text="The profile and its vault record are gone." if info else "The profile is gone (it was not in this bot's vault).",
+                 text="The profile and its vault record are gone." if info
+                 else "The profile is gone (it was not in this bot's vault).",
                  severity=Severity.OK)
 
 

@@ -27,7 +27,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
             return Reply.error("Pick a channel", "Team alerts go to a shared channel: run `alerts here` there.")
         center.set_destination(Destination(request.user.platform, request.place.id))
         return Reply(title="Team alerts will be posted here", severity=Severity.OK,
-                     text="Cooldowns, disables, recoveries, exhausted providers and expiring tokens; one message per incident.")
+                     text="Cooldowns, disables, recoveries, exhausted providers and expiring tokens; "
+                          "one message per incident.")
     if action in ("on", "off"):
         if action == "on" and center.destination() is None:
             return Reply.error("No alert channel", "Run `alerts here` in the channel that should get them.")
@@ -36,7 +37,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
     if action == "snooze":
         profile, duration = command.arg("target"), command.arg("duration")
         if not profile or not duration:
-            return Reply.error("Snooze what?", "Usage: `alerts snooze <profileId> <duration>`, e.g. `alerts snooze anthropic:api 1h`.")
+            return Reply.error("Snooze what?",
+                               "Usage: `alerts snooze <profileId> <duration>`, e.g. `alerts snooze anthropic:api 1h`.")
         try:
             seconds = parse_duration(duration)
         except ValueError as exc:
@@ -61,7 +63,8 @@ def show(center: AlertCenter) -> Reply:
 def open_incidents_section(incidents: list[Incident]) -> Section:
     now = time.time()
     return Section("Open incidents", severity=Severity.WARNING, fields=[
-        Field(i.key, f"{i.kind}, open {humanize(now - i.opened_at)}" + (f", acknowledged by {i.acked_by}" if i.acked_by else ""))
+        Field(i.key, f"{i.kind}, open {humanize(now - i.opened_at)}"
+              + (f", acknowledged by {i.acked_by}" if i.acked_by else ""))
         for i in incidents])
 
 

@@ -32,13 +32,15 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
     agent = deps.gateway.require_agent(agent_flag) if isinstance(agent_flag, str) else None
     model = command.arg("model") or config.default_model(agent)
     if not model or "/" not in model:
-        return Reply.error("Which model?", f"`{model or '(none)'}` is not a model ref like `anthropic/claude-opus-4-6`.")
+        return Reply.error("Which model?",
+                           f"`{model or '(none)'}` is not a model ref like `anthropic/claude-opus-4-6`.")
     retention = command.arg("retention")
     if retention is None:
         return _show(deps, model, agent)
     notes = []
     if retention in LEGACY:
-        notes.append(f"`{retention}` is the legacy cacheControlTtl spelling; saved as cacheRetention `{LEGACY[retention]}`.")
+        notes.append(f"`{retention}` is the legacy cacheControlTtl spelling; "
+                     f"saved as cacheRetention `{LEGACY[retention]}`.")
         retention = LEGACY[retention]
     if not model.startswith("anthropic/"):
         notes.append("Prompt caching settings apply to Anthropic models only.")
@@ -48,7 +50,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
         values[f"{params_path(model, agent)}.anthropicBeta"] = [*current.anthropic_beta, EXTENDED_TTL_BETA]
         notes.append(f"Added the `{EXTENDED_TTL_BETA}` beta header that 1-hour caching needs.")
     if current.cache_control_ttl:
-        notes.append(f"Legacy cacheControlTtl `{current.cache_control_ttl}` is still set; cacheRetention takes precedence.")
+        notes.append(f"Legacy cacheControlTtl `{current.cache_control_ttl}` is still set; "
+                     "cacheRetention takes precedence.")
     deps.gateway.config_set(values)
     deps.store.audit(request.user.key, "cache", "set", agent=agent or "", detail=f"{model} cacheRetention={retention}")
     after = deps.gateway.config().cache_params(model, agent)
@@ -66,7 +69,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
 
 def _show(deps: Deps, model: str, agent: str | None) -> Reply:
     config = deps.gateway.config()
-    fields = [Field("defaults", config.cache_params(model).effective or "default (short with an API key, none with a setup-token)")]
+    fields = [Field("defaults", config.cache_params(model).effective
+                    or "default (short with an API key, none with a setup-token)")]
     for name in config.agents():
         own = config.cache_params(model, name)
         if own != config.cache_params(model):

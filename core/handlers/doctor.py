@@ -27,7 +27,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
     actions: list[Action] = []
     for name, res in deps.gateway.statuses(agents).items():
         if isinstance(res, GatewayError):
-            sections.append(Section(f"{name}: gateway unreachable", f"{res}\nFix the CLI path or the gateway host, then retry.",
+            sections.append(Section(f"{name}: gateway unreachable",
+                                    f"{res}\nFix the CLI path or the gateway host, then retry.",
                                     severity=Severity.ERROR))
             continue
         found = diagnose(deps, res)
@@ -36,7 +37,8 @@ def handle(deps: Deps, request: Request, command: Command) -> Reply:
             actions.append(Action(ActionId.ONBOARD_START, f"Onboard {name}", f"onboard {name}", "primary"))
     plaintext = plaintext_summary(deps.gateway, deps.store)
     if plaintext:
-        sections.append(Section("Plaintext credentials in config", plaintext + " Move them into the vault.", severity=Severity.WARNING))
+        sections.append(Section("Plaintext credentials in config", plaintext + " Move them into the vault.",
+                                severity=Severity.WARNING))
     if not sections:
         sections.append(Section("All clear", "Every agent has a usable Anthropic profile.", severity=Severity.OK))
     severity = Severity.worst([s.severity for s in sections])
@@ -77,7 +79,8 @@ def diagnose(deps: Deps, snap: AgentStatus) -> list[Section]:
                 f"and `onboard {agent} api-key --profile-id {u.profile_id}`.", severity=Severity.ERROR))
         elif u.reason == "billing":
             out.append(Section(f"{agent}: {u.profile_id} disabled for billing",
-                               f"{u.recovery_hint or 'Top up credits.'} It is retried in {humanize(u.remaining_ms(at) / 1000)}.",
+                               f"{u.recovery_hint or 'Top up credits.'} "
+                               f"It is retried in {humanize(u.remaining_ms(at) / 1000)}.",
                                severity=Severity.ERROR))
     if any(p.type == "token" for p in anthropic) and not any(p.type == "api_key" for p in anthropic):
         out.append(Section(f"{agent}: setup-token only", f"{TOKEN_AUTH_NOTE} Add a key as well with "
@@ -95,7 +98,8 @@ def diagnose(deps: Deps, snap: AgentStatus) -> list[Section]:
                 f"through the DM flow: `paste-token {agent}`.", severity=Severity.ERROR))
         elif p.expires_at and p.expires_at <= at:
             out.append(Section(f"{agent}: {p.id} expired",
-                               f"Run `claude setup-token` and `paste-token {agent} --profile-id {p.id}`.", severity=Severity.ERROR))
+                               f"Run `claude setup-token` and `paste-token {agent} --profile-id {p.id}`.",
+                               severity=Severity.ERROR))
         elif p.expires_at and p.expires_at - at < snap.warn_after_ms * 7:
             out.append(Section(f"{agent}: {p.id} expires in {humanize((p.expires_at - at) / 1000)}",
                                f"Paste a fresh setup-token before then: `paste-token {agent} --profile-id {p.id}`.",

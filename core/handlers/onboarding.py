@@ -75,8 +75,8 @@ def open_intake(deps: Deps, request: Request, agent: str, kind: Kind | None, pro
     # From a channel the first step is moved to the requester's DM; elsewhere it is shown in place.
     private = _next_step(deps, session, request.place.kind if request.place.kind.private else PlaceKind.DM)
     if earlier is not None and not earlier.expired(now):
-        private.context = (f"This closes your earlier open session ({describe_target(earlier)}); nothing was pasted into it. "
-                           + private.context)
+        private.context = (f"This closes your earlier open session ({describe_target(earlier)}); "
+                           "nothing was pasted into it. " + private.context)
     if request.place.kind.private:
         return private
     return Reply(
@@ -121,7 +121,8 @@ def _next_step(deps: Deps, session: Session, shown_in: PlaceKind) -> Reply:
     how = "Run `claude setup-token` on any machine and copy the token it prints." if kind is Kind.SETUP_TOKEN \
         else "Create a key in the Anthropic Console."
     if session.options.get("purpose") == "rotate":
-        how = f"Rotating `{profile}`: paste its replacement. The current one keeps working until the new one is in place. {how}"
+        how = (f"Rotating `{profile}`: paste its replacement. "
+               f"The current one keeps working until the new one is in place. {how}")
     return Reply(
         title=f"Paste the {kind.label} for agent {session.agent}, profile {profile}",
         text=f"{how}\n{where}\nIt will be stored encrypted as profile `{profile}`; the gateway only gets a reference.",

@@ -52,7 +52,8 @@ def _rotatable(deps: Deps, agent: str, profile_id: str, expires_in: str | None) 
                            hint=f"`rotate {profile_id} {owner}`")
     kind = KIND_OF_TYPE.get(profile.type)
     if kind is None:
-        return Reply.error("Cannot rotate", f"`{profile_id}` is a {profile.type} profile; only setup-tokens and API keys rotate here.")
+        return Reply.error("Cannot rotate",
+                           f"`{profile_id}` is a {profile.type} profile; only setup-tokens and API keys rotate here.")
     if expires_in:
         try:
             parse_duration(expires_in)
@@ -75,7 +76,8 @@ def handle_rollback(deps: Deps, request: Request, command: Command) -> Reply:
             return Reply.error("Nothing to roll back", f"`{profile_id}` of agent `{agent}` is not in this bot's vault.")
         previous = previous_version(deps.vault, rid, deps.housekeeping.rollback_window_s)
         if previous is None:
-            return Reply.error("Nothing to roll back", f"`{profile_id}` has no earlier version inside the rollback window "
+            return Reply.error("Nothing to roll back",
+                               f"`{profile_id}` has no earlier version inside the rollback window "
                                f"(v{current.version} is current).")
         kind = Kind(previous.kind)
         plan = Plan(deps.gateway.provider, [ProfileTarget(agent, profile_id, kind.openclaw_mode, previous.ref)])
@@ -84,7 +86,9 @@ def handle_rollback(deps: Deps, request: Request, command: Command) -> Reply:
         except GatewayError as exc:
             deps.store.audit(request.user.key, "rollback", "failed", agent=agent, profile_id=profile_id,
                             fingerprint=previous.fingerprint, detail=str(exc)[:300])
-            return Reply.error("Not rolled back", f"The gateway did not accept the previous credential; it still uses v{current.version}. {exc}",
+            return Reply.error("Not rolled back",
+                               "The gateway did not accept the previous credential; "
+                               f"it still uses v{current.version}. {exc}",
                                code="gateway")
         deps.vault.set_current(rid, previous.version)
     verified, detail = deps.writer.verify(agent, profile_id, previous.ref)
@@ -93,7 +97,8 @@ def handle_rollback(deps: Deps, request: Request, command: Command) -> Reply:
     return Reply(
         title=f"{profile_id} of agent {agent} rolled back to v{previous.version}",
         sections=[Section("Rolled back", fields=[
-            Field("Now", f"v{previous.version} {previous.fingerprint}"), Field("Was", f"v{current.version} {current.fingerprint}"),
+            Field("Now", f"v{previous.version} {previous.fingerprint}"),
+            Field("Was", f"v{current.version} {current.fingerprint}"),
             Field("Gateway check", detail)], severity=Severity.OK if verified else Severity.WARNING)],
         severity=Severity.OK if verified else Severity.WARNING)
 
@@ -112,7 +117,8 @@ def act_rotate(deps: Deps, request: Request, value: str) -> Reply:
         return kind
     target = rotation_admin(deps, request.user, agent, profile_id)
     if target is None:
-        return Reply.error("No admin to ask", f"Nobody on {request.user.platform} is an admin who could paste the new credential.",
+        return Reply.error("No admin to ask",
+                           f"Nobody on {request.user.platform} is an admin who could paste the new credential.",
                            hint=f"An admin can start it themselves: `rotate {profile_id} {agent}`.")
     if target.key == request.user.key:
         return open_intake(deps, request, agent, kind, profile_id, None, purpose="rotate")

@@ -104,6 +104,7 @@ def _result(outcome: Outcome) -> Reply:
     audit = outcome.after.audit
     context = f"plaintext before {outcome.before}, after {after}" + (
         f" · audit {audit.status}, plaintextCount {audit.plaintext_count}" if audit else "")
-    return Reply(title="Gateway secured: no plaintext credentials left" if clean else f"{after} plaintext credential(s) remain",
+    return Reply(title="Gateway secured: no plaintext credentials left" if clean
+                 else f"{after} plaintext credential(s) remain",
                  sections=sections, severity=Severity.OK if clean else Severity.WARNING, context=context,
                  failed=not clean and not outcome.moved)

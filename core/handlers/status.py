@@ -85,7 +85,8 @@ def describe_profile(deps: Deps, snap: AgentStatus, profile: Profile, at_ms: int
     else:
         parts.append(profile.source)
     if profile.expires_at:
-        parts.append(f"expires in {humanize((profile.expires_at - at_ms) / 1000)}" if profile.expires_at > at_ms else "expired")
+        parts.append(f"expires in {humanize((profile.expires_at - at_ms) / 1000)}" if profile.expires_at > at_ms
+                     else "expired")
     if not profile.local:
         parts.append(f"inherited from {deps.gateway.agents()[0]}")
     if not managed(profile.provider):
@@ -100,7 +101,8 @@ def agent_section(deps: Deps, snap: AgentStatus, at_ms: int) -> Section:
         sev, f = describe_profile(deps, snap, profile, at_ms)
         fields.append(f)
         severities.append(sev)
-    lines = [f"model {snap.default_model or 'not set'}" + (f" → fallbacks {', '.join(snap.fallbacks)}" if snap.fallbacks else "")]
+    lines = [f"model {snap.default_model or 'not set'}"
+             + (f" → fallbacks {', '.join(snap.fallbacks)}" if snap.fallbacks else "")]
     for provider in snap.exhausted_providers(at_ms):
         if managed(provider):
             severities.append(Severity.ERROR)
@@ -139,7 +141,8 @@ def agent_section(deps: Deps, snap: AgentStatus, at_ms: int) -> Section:
     if model.startswith("anthropic/"):
         retention = deps.gateway.config().cache_params(model, snap.agent).effective
         lines.append(f"prompt cache: {retention or 'default (short with an API key)'}")
-    return Section(title=f"Agent {snap.agent}", text="\n".join(lines), fields=fields, severity=Severity.worst(severities))
+    return Section(title=f"Agent {snap.agent}", text="\n".join(lines), fields=fields,
+                   severity=Severity.worst(severities))
 
 
 def render(deps: Deps, results: dict[str, AgentStatus | GatewayError], *, show_all: bool) -> Reply:
@@ -156,7 +159,8 @@ def render(deps: Deps, results: dict[str, AgentStatus | GatewayError], *, show_a
     healthy = [s for s in sections if s.severity in (Severity.OK, Severity.INFO)]
     if not show_all and len(sections) > deps.options.large_fleet and healthy:
         sections = [s for s in sections if s not in healthy]
-        sections.insert(0, Section("Healthy agents", ", ".join(s.title.removeprefix("Agent ") for s in healthy), severity=Severity.OK))
+        sections.insert(0, Section("Healthy agents", ", ".join(s.title.removeprefix("Agent ") for s in healthy),
+                                   severity=Severity.OK))
         actions.append(Action(ActionId.STATUS_ALL, "Show all"))
     snaps = [r for r in results.values() if isinstance(r, AgentStatus)]
     oldest = min((s.taken_at_ms for s in snaps), default=at)
