@@ -55,6 +55,13 @@ class CliResult:
     stderr: str
     seconds: float
 
+    def checked(self) -> CliResult:
+        """This result, or CliFailed with OpenClaw's own message when the command failed: one rule
+        for every Runner, the CLI's and the scripted one of the tests."""
+        if self.returncode != 0:
+            raise CliFailed(f"`openclaw {self.command}` failed: {self.error_message()}")
+        return self
+
     def json(self) -> Any:
         """The JSON document on stdout (some commands print a banner line before it)."""
         text = self.stdout.strip()
@@ -172,13 +179,8 @@ class CliRunner:
                 "the gateway host may be overloaded (OPENCLAW_CHATOPS_CLI_TIMEOUT)."
             ) from exc
         result = CliResult(argv[1:], proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
-        if check and proc.returncode != 0:
-            raise CliFailed(f"`openclaw {result.command}` failed: {result.error_message()}")
-        return result
+        return result.checked() if check else result
 
     def json(self, *args: str, stdin: str | None = None, timeout: float | None = None) -> Any:
         """Run a `--json` command; a non-zero exit with a JSON error document becomes CliFailed."""
-        result = self.run(*args, stdin=stdin, timeout=timeout, check=False)
-        if result.returncode != 0:
-            raise CliFailed(f"`openclaw {result.command}` failed: {result.error_message()}")
-        return result.json()
+        return self.run(*args, stdin=stdin, timeout=timeout).json()

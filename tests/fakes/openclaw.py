@@ -39,7 +39,7 @@ from core.durations import parse_duration
 from core.gateway.authstate import AuthStateReader, AuthStoreUnreadable
 from core.gateway.config import GatewayConfig
 from core.gateway.config_writes import split_path
-from core.gateway.runner import CliFailed, CliResult
+from core.gateway.runner import CliResult
 
 AGENT_STORE = "openclaw-agent.sqlite"  # under agents/<id>/agent/
 SHARED_STORE = Path("state") / "openclaw.sqlite"
@@ -138,15 +138,10 @@ class FakeOpenClaw:
             if "--json" in args:
                 out = _dumps({"ok": False, "error": {"type": "cli_error", "message": str(exc)}}) + "\n"
         result = CliResult(list(args), code, out, err, time.monotonic() - started)
-        if check and code != 0:
-            raise CliFailed(f"`openclaw {result.command}` failed: {result.error_message()}")
-        return result
+        return result.checked() if check else result
 
     def json(self, *args: str, stdin: str | None = None, timeout: float | None = None) -> Any:
-        result = self.run(*args, stdin=stdin, timeout=timeout, check=False)
-        if result.returncode != 0:
-            raise CliFailed(f"`openclaw {result.command}` failed: {result.error_message()}")
-        return result.json()
+        return self.run(*args, stdin=stdin, timeout=timeout).json()
 
     def completed(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         """The answer as `subprocess.run` gives it, for tests that call the CLI themselves."""
