@@ -254,7 +254,7 @@ class SlackHttpServer:
         if answered_by_server(received.body, request.content_type, self._command):
             if not self._signed(received):
                 return web.json_response({"error": "invalid request"}, status=401)
-            if received.body.startswith("{") and not readable_by_bolt(json.loads(received.body)):
+            if request.content_type == "application/json" and not readable_by_bolt(json.loads(received.body)):
                 return web.json_response({"error": "invalid request"}, status=400)
             self._answered.put(received)
             return web.Response(status=200)
