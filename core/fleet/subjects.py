@@ -21,9 +21,9 @@ EVENT_KINDS = ("alerts", "audit")
 
 def check_host_name(name: str) -> str:
     """The name, or ValueError saying what a host name may hold."""
-    if not HOST_NAME.match(name):
+    if not HOST_NAME.match(name) or name == "hub":  # `hub` names the hub's own inbox
         raise ValueError(f"host name {name!r}: use 1-32 lowercase letters, digits and dashes, starting with a "
-                         "letter or digit")
+                         "letter or digit; not `hub`")
     return name
 
 
