@@ -309,7 +309,7 @@ def test_sealed_to_a_reloaded_host_key_still_opens(fleet: Fleet) -> None:
 @pytest.mark.parametrize("kind, content", [
     (HostKeys, b""), (HostKeys, b"not a key at all\n"), (HubKeys, b"\x00\xff" * 40), ("truncated", None),
     ("other kind", None),
-])
+], ids=["empty", "text", "binary", "truncated", "hub key as host key"])
 def test_unusable_key_file_gives_a_clear_error(tmp_path: Path, kind: Any, content: bytes | None) -> None:
     path = tmp_path / "key.pem"
     if kind == "truncated":
