@@ -52,6 +52,7 @@ VERSION = 1
 MAX_LIFETIME = 15 * 60.0  # seconds a sealed message may be valid for, from the moment it is sealed
 CLOCK_SKEW = 60.0  # how far the hub's and a host's clocks may disagree
 _SIGNING_CONTEXT = b"openclaw-chatops sealed secret v1\n"  # the hub key's signatures on anything else never fit
+_PAD_TO = 512  # bytes: longer than any Anthropic credential, so all look alike on the wire
 _NONCE_SIZE = 12
 _TAG_SIZE = 16
 # raw bytes of each base64 field (None: the ciphertext, any length from a bare GCM tag up)
@@ -100,7 +101,7 @@ def seal(plaintext: str, binding: Binding, host_public: bytes, hub: HubKeys, *, 
         "ephemeral_key": _b64(ephemeral.public_key().public_bytes_raw()), "nonce": _b64(nonce),
     }
     key = _derive(ephemeral.exchange(X25519PublicKey.from_public_bytes(host_public)), str(header["id"]), binding.host)
-    ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), _canonical(header))
+    ciphertext = AESGCM(key).encrypt(nonce, _padded(plaintext.encode("utf-8")), _canonical(header))
     body = {**header, "ciphertext": _b64(ciphertext)}
     return {**body, "signature": _b64(hub.sign(_SIGNING_CONTEXT + _canonical(body)))}
 
@@ -133,7 +134,7 @@ def open_sealed(message: object, host_name: str, keys: HostKeys, hub_public: byt
         try:
             key = _derive(keys.exchange(raw["ephemeral_key"]), message_id, host_name)
             plain = AESGCM(key).decrypt(raw["nonce"], raw["ciphertext"], _canonical(header))
-            return binding, plain.decode("utf-8")
+            return binding, plain.rstrip(b"\0").decode("utf-8")
         except (InvalidTag, ValueError):
             raise SealRefused("decrypt", "The sealed secret does not open with this host's key: it was sealed to "
                                          "another key (was this host enrolled again?). Nothing was stored.") from None
@@ -188,6 +189,13 @@ def _checked_shape(message: object) -> tuple[dict[str, Any], dict[str, bytes]]:
         raise SealRefused("malformed", f"The sealed secret has unusable fields ({', '.join(sorted(bad))}). "
                                        "Nothing was stored.")
     return dict(message), raw
+
+
+def _padded(data: bytes) -> bytes:
+    """The plaintext NUL-padded to a multiple of `_PAD_TO`: the broker sees the ciphertext's length,
+    and an API key and a setup-token differ in length. No credential holds a NUL."""
+    blocks = -(-max(len(data), 1) // _PAD_TO)  # ceiling division: at least one block
+    return data.ljust(blocks * _PAD_TO, b"\0")
 
 
 def _derive(shared: bytes, message_id: str, host: str) -> bytes:

@@ -100,6 +100,14 @@ def test_round_trip_through_json(fleet: Fleet) -> None:
     assert binding == Binding("alpha", "main", "anthropic:default", "sess-1", NOW + 120)
 
 
+def test_the_ciphertext_does_not_tell_an_api_key_from_a_setup_token(fleet: Fleet) -> None:
+    """The broker sees the ciphertext's length: every credential is padded to the same block."""
+    token = "sk-ant-oat01-" + "Tk9" * 25 + "-BB"
+    lengths = {len(unb64(fleet.seal(secret=s)["ciphertext"])) for s in (SECRET, token, "x")}
+    assert len(lengths) == 1
+    assert fleet.open(fleet.seal(secret=token))[1] == token
+
+
 def test_each_message_has_its_own_id_key_and_nonce(fleet: Fleet) -> None:
     one, two = fleet.seal(), fleet.seal()
     for field in ("id", "ephemeral_key", "nonce", "ciphertext"):
