@@ -60,10 +60,8 @@ class NatsBroker:
         self.port = free_port()
         self.hub = new_credentials(HUB_USER)
         self.hosts: dict[str, Credentials] = {name: new_credentials(name) for name in hosts}
-        self.config_text = config_text if config_text is not None else render_config(
-            listen_host="127.0.0.1", port=self.port, store_dir=self.store_dir,
-            hub_password_hash=self.hub.hashed(),
-            host_password_hashes={name: c.hashed() for name, c in self.hosts.items()}, subjects=subjects)
+        self._hashes = {who: self.credentials(who).hashed() for who in (HUB_USER, *self.hosts)}
+        self.config_text = config_text if config_text is not None else self._render()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -121,6 +119,27 @@ class NatsBroker:
         """Stop (if running) and start again on the same port and store_dir."""
         self.stop()
         return self.start()
+
+    def set_hosts(self, hosts: Iterable[str]) -> None:
+        """Re-render the config for these hosts (new ones get fresh credentials) and have the
+        running server reload it (SIGHUP), as an operator adds or removes a host's user."""
+        names = list(hosts)
+        for name in names:
+            if name not in self.hosts:
+                self.hosts[name] = new_credentials(name)
+                self._hashes[name] = self.hosts[name].hashed()
+        for name in set(self.hosts) - set(names):
+            del self.hosts[name], self._hashes[name]
+        self.config_text = self._render()
+        self.config_path.write_text(self.config_text)
+        if self._process is not None:
+            self._process.send_signal(signal.SIGHUP)
+
+    def _render(self) -> str:
+        return render_config(listen_host="127.0.0.1", port=self.port, store_dir=self.store_dir,
+                             hub_password_hash=self._hashes[HUB_USER],
+                             host_password_hashes={name: self._hashes[name] for name in self.hosts},
+                             subjects=self.subjects)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -56,3 +56,13 @@ def test_new_credentials_are_random_urlsafe_and_never_printed() -> None:
     assert all(c.password not in f"{c} {c!r}" for c in made)
     with pytest.raises(ValueError, match="host name"):
         new_credentials("Prod")
+
+
+def test_the_example_in_the_docs_is_what_render_config_writes() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "fleet.md").read_text()
+    example = re.search(r"^```\n(# openclaw-chatops broker.*?)^```", doc, re.S | re.M)
+    assert example, "docs/fleet.md lost its rendered example"
+    rendered = render(listen_host="0.0.0.0", store_dir="/var/lib/openclaw-chatops/nats",
+                      host_password_hashes={"prod": HASH, "staging": HASH})
+    any_hash = re.compile(r"\$2b\$\d\d\$[./A-Za-z0-9]{53}")
+    assert any_hash.sub("<hash>", example.group(1)) == any_hash.sub("<hash>", rendered)

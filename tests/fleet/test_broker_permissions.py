@@ -189,3 +189,40 @@ def test_config_and_server_log_hold_no_password(nats_broker: NatsBroker) -> None
     for who in ("hub", *nats_broker.hosts):
         password = nats_broker.credentials(who).password
         assert [name for name, blob in blobs.items() if found_in(password, blob)] == []
+
+
+def test_a_host_user_added_or_removed_by_reload(own_nats_broker: NatsBroker) -> None:
+    """docs/fleet.md: add a host's user to the config and reload; remove it and its connection ends."""
+    broker = own_nats_broker
+
+    async def scenario() -> tuple[bytes, bool]:
+        staging = await join(broker, "staging")
+        broker.set_hosts(["prod", "staging", "edge"])
+        for _ in range(100):  # the reload is asynchronous: until edge's user exists
+            try:
+                edge = await join(broker, "edge")
+                break
+            except nats.errors.Error:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"edge's user was not accepted after the reload:\n{broker.log()[-1000:]}")
+        hub = await join(broker, "hub")
+
+        async def answer(msg: nats.aio.msg.Msg) -> None:
+            await msg.respond(b"edge here")
+
+        await edge.nc.subscribe(S.command("edge"), cb=answer)
+        await settle(edge)
+        reply = await hub.nc.request(S.command("edge"), b"status", timeout=5)
+        broker.set_hosts(["prod", "edge"])
+        for _ in range(100):
+            if staging.nc.is_closed:
+                break
+            await asyncio.sleep(0.05)
+        dropped = staging.nc.is_closed
+        await close(hub, edge)
+        return reply.data, dropped
+
+    reply, staging_dropped = asyncio.run(scenario())
+    assert reply == b"edge here"
+    assert staging_dropped, "a removed host kept its connection after the reload"
