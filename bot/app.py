@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+from core.access import Policy
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Notifier, Outbox
 from core.alerts.watcher import Watcher
@@ -32,6 +33,7 @@ from core.store import Store
 
 if TYPE_CHECKING:
     from bot.health import Health
+    from core.alerts.sink import AlertSink
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +105,10 @@ class Components:
             self.health.watch(adapter, connected)
 
 
-def build(settings: Settings) -> Components:
+def build(settings: Settings, *, policy: Policy | None = None,
+          sink_for: Callable[[Store], AlertSink] | None = None) -> Components:
+    """The bot's parts. A fleet host (`bot/fleet/host_process.py`) passes the hub-trusting policy
+    and the sink its watcher reports to (the event journal) instead of the local alert center."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.chatops_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     provider = exec_provider(settings)
@@ -116,11 +121,12 @@ def build(settings: Settings) -> Components:
     store = Store(settings.state_db)
     prober = Prober(settings.anthropic_base_url) if settings.probe else None
     alerts = AlertCenter(store, Outbox({}), flap_window_s=settings.flap_window_s)
-    watcher = Watcher(gateway, alerts, poll_s=settings.watch_poll_s, retry_s=settings.watch_interval_s,
+    sink = sink_for(store) if sink_for is not None else alerts
+    watcher = Watcher(gateway, sink, poll_s=settings.watch_poll_s, retry_s=settings.watch_interval_s,
                       resync_s=settings.watch_resync_s, expiry_lead_s=settings.expiry_lead_s,
                       unreachable_after=settings.unreachable_after)
-    deps = Deps.wire(gateway, vault, store, settings.policy, rollback_window_s=settings.rollback_window_s,
-                     prober=prober, alerts=alerts,
+    deps = Deps.wire(gateway, vault, store, policy or settings.policy, rollback_window_s=settings.rollback_window_s,
+                     prober=prober, alerts=alerts if sink_for is None else None,
                      options=Options(session_ttl_s=settings.session_ttl_s, store_unverified=settings.store_unverified,
                                      burned_notice=settings.burned_notice))
     chatops = ChatOps(deps)

@@ -1,4 +1,4 @@
-"""`openclaw-chatops` entry points: run | console | resolve | vault | service.
+"""`openclaw-chatops` entry points: run | console | hub | host | resolve | vault | service.
 
 `run` starts the chat adapters whose tokens are set; with none it falls back to the console, so
 the same command works on a fresh machine. `--sandbox` makes a project-local OpenClaw home (with
@@ -54,15 +54,19 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 def run_console(parts, json_mode: bool) -> int:
     """The console adapter, with team alerts printed to the same terminal."""
+    parts.watcher.start()
+    try:
+        return console(parts, json_mode)
+    finally:
+        parts.watcher.stop()
+
+
+def console(parts, json_mode: bool) -> int:
     from adapters.console import Console
     from adapters.console.notifier import ConsoleNotifier
 
     parts.add_notifier("console", ConsoleNotifier(sys.stdout, json_mode=json_mode))
-    parts.watcher.start()
-    try:
-        return Console(parts.chatops, json_mode=json_mode).run()
-    finally:
-        parts.watcher.stop()
+    return Console(parts.chatops, json_mode=json_mode).run()
 
 
 def start_health(parts):
@@ -98,6 +102,62 @@ def cmd_run(args: argparse.Namespace) -> int:
         return adapters(parts)
     finally:
         health.stop()
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
+    """`hub`: the chat side of a fleet (docs/fleet.md); `hub enroll` makes and shows its signing key."""
+    from bot.fleet.settings import FleetSettings
+
+    settings = load_settings(args)
+    fleet = FleetSettings.load(settings)
+    if args.action == "enroll":
+        from core.fleet.keys import HubKeys, encode_public
+
+        keys = HubKeys.load_or_create(fleet.hub_key_file)
+        print(f"Hub signing key in {fleet.hub_key_file} (fingerprint {keys.fingerprint}).\n"
+              f"On every host, set:\n  OPENCLAW_CHATOPS_FLEET_HUB_KEY={encode_public(keys.public_bytes())}")
+        return 0
+    from bot.fleet.hub_process import build_hub
+    from bot.launch import chat_adapters
+
+    parts = build_hub(settings, fleet)
+    adapters = chat_adapters(settings.raw)
+    parts.start()
+    try:
+        if not adapters:
+            print("No chat tokens set (SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN): starting the console adapter.",
+                  file=sys.stderr)
+            return console(parts, args.json)
+        return adapters(parts)
+    finally:
+        parts.stop()
+
+
+def cmd_host(args: argparse.Namespace) -> int:
+    """`host --name NAME`: one gateway's side of a fleet; `host enroll` makes and shows its key."""
+    import threading
+
+    from bot.fleet.settings import FleetSettings
+
+    settings = load_settings(args)
+    fleet = FleetSettings.load(settings)
+    if args.action == "enroll":
+        from core.fleet.keys import HostKeys
+
+        keys = HostKeys.load_or_create(fleet.host_key_file)
+        print(f"Host key in {fleet.host_key_file}, fingerprint {keys.fingerprint}.\n"
+              f"On the hub, add this host to OPENCLAW_CHATOPS_FLEET_HOSTS:\n  {args.name}={keys.fingerprint}")
+        return 0
+    from bot.fleet.host_process import build_host
+
+    parts = build_host(settings, fleet, args.name)
+    parts.start()
+    print(f"Host {args.name} serving {settings.state_dir} for the hub over {fleet.nats_url}.", file=sys.stderr)
+    try:
+        threading.Event().wait()
+    finally:
+        parts.stop()
+    return 0
 
 
 def cmd_service(args: argparse.Namespace) -> int:
@@ -188,6 +248,20 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--sandbox-dir", default=".sandbox", help="where --sandbox keeps its OpenClaw home")
         p.add_argument("--env-file", help="read settings from this file instead of ./.env (the environment still wins)")
         p.set_defaults(func=func)
+    p = sub.add_parser("hub", help="many gateways: the chat side, asking gateway hosts over NATS (docs/fleet.md)")
+    p.add_argument("action", nargs="?", choices=("run", "enroll"), default="run",
+                   help="run (default), or enroll: make the hub's signing key and print it for the hosts")
+    p.add_argument("--json", action="store_true", help="console: one JSON reply document per line")
+    p.add_argument("--env-file", help="read settings from this file instead of ./.env (the environment still wins)")
+    p.set_defaults(func=cmd_hub)
+    p = sub.add_parser("host", help="many gateways: serve this gateway to the hub over NATS (docs/fleet.md)")
+    p.add_argument("action", nargs="?", choices=("run", "enroll"), default="run",
+                   help="run (default), or enroll: make this host's key and print its fingerprint for the hub")
+    p.add_argument("--name", required=True, help="this host's name in chat: lowercase letters, digits, dashes")
+    p.add_argument("--sandbox", action="store_true", help="use a project-local OpenClaw home")
+    p.add_argument("--sandbox-dir", default=".sandbox", help="where --sandbox keeps its OpenClaw home")
+    p.add_argument("--env-file", help="read settings from this file instead of ./.env (the environment still wins)")
+    p.set_defaults(func=cmd_host)
     p = sub.add_parser("resolve", help="exec SecretRef resolver (OpenClaw runs this)", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_resolve)

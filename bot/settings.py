@@ -53,7 +53,7 @@ def default_openclaw_bin(env: dict[str, str]) -> str:
     return str(cached[-1]) if cached else "openclaw"
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
+def float_setting(env: dict[str, str], name: str, default: float) -> float:
     try:
         value = float(env.get(name, default))
     except ValueError as exc:
@@ -136,9 +136,9 @@ class Settings:
             vault_previous_keys=merged.get("OPENCLAW_CHATOPS_VAULT_PREVIOUS_KEYS") or None,
             vault_key_file=Path(merged.get("OPENCLAW_CHATOPS_VAULT_KEY_FILE")
                                 or chatops_dir / "vault.key").expanduser(),
-            cli_timeout_s=_float(merged, "OPENCLAW_CHATOPS_CLI_TIMEOUT", 60.0),
-            snapshot_max_age_s=_float(merged, "OPENCLAW_CHATOPS_SNAPSHOT_MAX_AGE", 300.0),
-            session_ttl_s=_float(merged, "OPENCLAW_CHATOPS_SESSION_TTL", 600.0),
+            cli_timeout_s=float_setting(merged, "OPENCLAW_CHATOPS_CLI_TIMEOUT", 60.0),
+            snapshot_max_age_s=float_setting(merged, "OPENCLAW_CHATOPS_SNAPSHOT_MAX_AGE", 300.0),
+            session_ttl_s=float_setting(merged, "OPENCLAW_CHATOPS_SESSION_TTL", 600.0),
             policy=Policy(
                 admins=_ids(merged.get("OPENCLAW_CHATOPS_ADMINS", "")),
                 operators=_ids(merged.get("OPENCLAW_CHATOPS_OPERATORS", "")),
@@ -150,13 +150,13 @@ class Settings:
             store_unverified=_bool(merged, "OPENCLAW_CHATOPS_STORE_UNVERIFIED", True),
             resolver_provider=provider,
             log_level=merged.get("OPENCLAW_CHATOPS_LOG_LEVEL", "INFO").upper(),
-            watch_poll_s=_float(merged, "OPENCLAW_CHATOPS_WATCH_POLL", 1.0),
-            watch_interval_s=_float(merged, "OPENCLAW_CHATOPS_WATCH_INTERVAL", 15.0),
-            watch_resync_s=_float(merged, "OPENCLAW_CHATOPS_WATCH_RESYNC", 3600.0),
-            expiry_lead_s=_float(merged, "OPENCLAW_CHATOPS_EXPIRY_LEAD", 7 * 86400.0),
-            unreachable_after=int(_float(merged, "OPENCLAW_CHATOPS_UNREACHABLE_AFTER", 3)),
-            flap_window_s=_float(merged, "OPENCLAW_CHATOPS_FLAP_WINDOW", 600.0),
-            rollback_window_s=_float(merged, "OPENCLAW_CHATOPS_ROLLBACK_WINDOW", 7 * 86400.0),
+            watch_poll_s=float_setting(merged, "OPENCLAW_CHATOPS_WATCH_POLL", 1.0),
+            watch_interval_s=float_setting(merged, "OPENCLAW_CHATOPS_WATCH_INTERVAL", 15.0),
+            watch_resync_s=float_setting(merged, "OPENCLAW_CHATOPS_WATCH_RESYNC", 3600.0),
+            expiry_lead_s=float_setting(merged, "OPENCLAW_CHATOPS_EXPIRY_LEAD", 7 * 86400.0),
+            unreachable_after=int(float_setting(merged, "OPENCLAW_CHATOPS_UNREACHABLE_AFTER", 3)),
+            flap_window_s=float_setting(merged, "OPENCLAW_CHATOPS_FLAP_WINDOW", 600.0),
+            rollback_window_s=float_setting(merged, "OPENCLAW_CHATOPS_ROLLBACK_WINDOW", 7 * 86400.0),
             burned_notice=_bool(merged, "OPENCLAW_CHATOPS_BURNED_NOTICE", False),
             raw=dict(merged),
         )

@@ -10,7 +10,7 @@ from enum import IntEnum
 
 from core.requests import User
 
-__all__ = ["Policy", "Role"]
+__all__ = ["HubAssertedPolicy", "Policy", "Role"]
 
 
 class Role(IntEnum):
@@ -53,3 +53,24 @@ class Policy:
         """Whether a role setting lists this user by their own id (not through a group): a platform
         that admits only known people (Discord DMs) lets these in even from outside its servers."""
         return user.key in self.admins | self.operators | self.viewers
+
+
+HUB_ROLE_MARK = "@hub-role:"  # see core.fleet.wire.ROLE_MARK: the group a hub's verdict travels as
+
+
+@dataclass(frozen=True)
+class HubAssertedPolicy(Policy):
+    """A gateway host behind a hub: the hub knows the chat platform's people and groups, and only
+    it may publish on the host's command subject, so the host takes the role the hub decided.
+    A request without the hub's marker gets the default role (`viewer` unless set otherwise)."""
+
+    def role_of(self, user: User) -> Role:
+        if user.platform == "console":
+            return Role.ADMIN
+        for group in user.groups:
+            if group.startswith(HUB_ROLE_MARK):
+                try:
+                    return Role.parse(group.removeprefix(HUB_ROLE_MARK))
+                except ValueError:
+                    return Role.NOBODY
+        return self.default_role

@@ -23,6 +23,7 @@ class ActionId(StrEnum):
     ALERTS_SNOOZE = "alerts.snooze"
     ROTATION_START = "rotation.start"  # an alert's "Rotate now"
     ROTATION_ACCEPT = "rotation.accept"  # the admin's "Start rotation" on an offer
+    FLEET_HOST = "fleet.host"  # a hub's "Which host?": run the command on the host picked
 
 
 # Buttons only an adapter can answer (a modal must be the platform's first response; a DM is

@@ -27,6 +27,7 @@ from core.handlers import (  # noqa: F401 - imported for their registrations: ea
     alerts,
     cache,
     doctor,
+    fleet_pick,
     help,
     onboarding,
     probe,

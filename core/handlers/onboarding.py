@@ -87,9 +87,14 @@ def open_intake(deps: Deps, request: Request, agent: str, kind: Kind | None, pro
     )
 
 
+def target_profile(session: Session) -> str:
+    """The profile a session's paste will be stored as; "" while the credential type is not chosen."""
+    return session.profile_id or (DEFAULT_PROFILE[Kind(session.method)] if session.method else "")
+
+
 def describe_target(session: Session) -> str:
     """"agent `ops`, profile `anthropic:ops`": what a session's paste will be stored as."""
-    profile = session.profile_id or (DEFAULT_PROFILE[Kind(session.method)] if session.method else "")
+    profile = target_profile(session)
     return f"agent `{session.agent}`, profile `{profile}`" if profile else f"agent `{session.agent}`"
 
 
