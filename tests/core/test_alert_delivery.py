@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,16 @@ class DyingNotifier(ConsoleNotifier):
 
     def post(self, channel: str, reply: Reply) -> str:
         raise ProcessKilled
+
+
+class SlowNotifier(ConsoleNotifier):
+    """The console notifier behind a slow platform: a post waits until `gate` opens."""
+
+    gate = threading.Event()
+
+    def post(self, channel: str, reply: Reply) -> str:
+        assert self.gate.wait(10)
+        return super().post(channel, reply)
 
 
 @pytest.fixture
@@ -71,11 +82,14 @@ def test_a_post_saved_but_not_delivered_is_posted_once_after_a_restart(db: Path)
 
     out = io.StringIO()
     reborn = Store(db)
-    center = center_on(reborn, out)
+    center = AlertCenter(reborn, Outbox({"console": SlowNotifier(out, json_mode=True)}))  # delivered by a worker
     assert center.book.incidents[KEY].refs == {}  # the incident is known, its message was never posted
     center.resume()
-    center.resume()  # a second registration of a notifier resubmits nothing
+    center.resume()  # a second adapter registering while the first delivery is in flight resubmits nothing
+    SlowNotifier.gate.set()
+    assert center.outbox.drain(10)
     assert posts(out) == ["⚠️ Profile in cooldown — main/anthropic:api"]
+    assert len(out.getvalue().splitlines()) == 1  # and no redundant edit either
     assert center.book.incidents[KEY].refs == {"console:console": "1"}
     reborn.close()
 
