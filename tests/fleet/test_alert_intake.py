@@ -18,9 +18,9 @@ from core.actions import ActionId
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Destination, Outbox
 from core.alerts.render import incident_reply
+from core.alerts.watcher import Watcher
 from core.fleet.alert_intake import apply_event, host_back, host_unreachable
 from core.fleet.relay import HostRelay
-from core.alerts.watcher import Watcher
 from core.store import Store
 from tests.harness import BotHarness
 
