@@ -75,6 +75,9 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._db.in_transaction:  # inside `transaction()`: the outer block commits
+                yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -82,6 +85,14 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every write inside the block commits together or not at all (an audit row mirrored from
+        another host and the cursor that says it was applied). Callers that also hold a lock of
+        their own take it first: this block holds the store's lock throughout."""
+        with self._tx():
+            yield
 
     def close(self) -> None:
         with self._lock:
@@ -150,3 +161,11 @@ class Store:
     def put(self, key: str, value: Any) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO kv VALUES (?,?,?)", (key, json.dumps(value), time.time()))
+
+    def put_many(self, values: dict[str, Any]) -> None:
+        """Several kv writes in one transaction: the incident book, the messages it still owes and
+        a cursor must never disagree after a crash."""
+        now = time.time()
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO kv VALUES (?,?,?)",
+                           [(key, json.dumps(value), now) for key, value in values.items()])

@@ -48,6 +48,11 @@ class Incident:
         return "i" + hashlib.sha256(self.key.encode()).hexdigest()[:12]
 
     @property
+    def kind_prefix(self) -> str:
+        """The key's part before `:` (`profile`, `gateway`, `host`…), which `managed` names."""
+        return self.key.split(":", 1)[0]
+
+    @property
     def subject(self) -> str:
         return self.key.split(":", 1)[1]
 
@@ -73,7 +78,11 @@ class IncidentBook:
         }
 
     def save(self) -> None:
-        self.store.put(BOOK_KEY, {k: asdict(v) for k, v in self.incidents.items()})
+        self.store.put_many(self.as_values())
+
+    def as_values(self) -> dict[str, Any]:
+        """The book as kv writes, for a caller that saves it together with other state."""
+        return {BOOK_KEY: {k: asdict(v) for k, v in self.incidents.items()}}
 
     def find(self, ref: str) -> Incident | None:
         """An incident by key or by its button id."""
@@ -83,8 +92,11 @@ class IncidentBook:
         return [i for i in self.incidents.values() if i.state == "open"]
 
     def reconcile(self, problems: dict[str, dict[str, Any]], now: float | None = None, *,
-                  managed: tuple[str, ...] = ("profile", "exhausted", "expiry", "stuck", "failover")) -> list[Change]:
-        """Bring the book in line with `problems` (keys whose prefix is in `managed`)."""
+                  managed: tuple[str, ...] = ("profile", "exhausted", "expiry", "stuck", "failover"),
+                  scope: str = "") -> list[Change]:
+        """Bring the book in line with `problems` (keys whose prefix is in `managed`). Only open
+        incidents whose subject starts with `scope` can be resolved by absence: at the hub one
+        host's observation (scope `@prod `) says nothing about another host's incidents."""
         now = time.time() if now is None else now
         changes: list[Change] = []
         for key, detail in problems.items():
@@ -109,7 +121,7 @@ class IncidentBook:
             else:
                 incident.detail = detail  # agents list or hint may move; no message for that
         for incident in self.open_incidents():
-            if incident.key.split(":", 1)[0] in managed and incident.key not in problems:
+            if incident.kind_prefix in managed and incident.subject.startswith(scope) and incident.key not in problems:
                 incident.state, incident.resolved_at, incident.updated_at = "resolved", now, now
                 incident.history.append(f"{_stamp(now)} resolved")
                 changes.append(Change(incident.key, "update+follow_up", "Recovered."))

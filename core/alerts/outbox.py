@@ -63,6 +63,7 @@ class Destination:
 
 
 Job = Callable[[Notifier, str], None]
+Done = Callable[[], None]
 
 
 class Outbox:
@@ -70,17 +71,21 @@ class Outbox:
         self.notifiers = notifiers
         self.threaded = threaded
         self.max_retries = max_retries
-        self._queues: dict[str, queue.Queue[Job]] = {}
+        self._queues: dict[str, queue.Queue[tuple[Job, Done | None]]] = {}
         self._lock = threading.Lock()
         self._last_sent: dict[str, float] = {}
 
-    def submit(self, destination: Destination, job: Job) -> None:
+    def submit(self, destination: Destination, job: Job, done: Done | None = None) -> None:
+        """Queue `job`; `done` runs once the job is finished with, whether it was delivered,
+        dropped as undeliverable or given up on (so a durable record of it can be cleared)."""
         notifier = self.notifiers.get(destination.platform)
         if notifier is None:
             log.warning("no notifier for %s; alert dropped", destination.platform)
+            if done is not None:
+                done()
             return
         if not self.threaded:
-            self._deliver(str(destination), notifier, destination.channel, job)
+            self._finish(str(destination), notifier, destination.channel, job, done)
             return
         with self._lock:
             q = self._queues.get(str(destination))
@@ -88,7 +93,7 @@ class Outbox:
                 q = self._queues[str(destination)] = queue.Queue()
                 threading.Thread(target=self._worker, args=(str(destination), notifier, destination.channel, q),
                                  name=f"outbox-{destination}", daemon=True).start()
-        q.put(job)
+        q.put((job, done))
 
     def drain(self, timeout: float = 60.0) -> bool:
         """Wait until every queued message is delivered (tests and shutdown)."""
@@ -98,13 +103,21 @@ class Outbox:
                 time.sleep(0.02)
         return all(q.unfinished_tasks == 0 for q in self._queues.values())
 
-    def _worker(self, key: str, notifier: Notifier, channel: str, q: queue.Queue[Job]) -> None:
+    def _worker(self, key: str, notifier: Notifier, channel: str, q: queue.Queue[tuple[Job, Done | None]]) -> None:
         while True:
-            job = q.get()
+            job, done = q.get()
             try:
-                self._deliver(key, notifier, channel, job)
+                self._finish(key, notifier, channel, job, done)
             finally:
                 q.task_done()
+
+    def _finish(self, key: str, notifier: Notifier, channel: str, job: Job, done: Done | None) -> None:
+        self._deliver(key, notifier, channel, job)
+        if done is not None:
+            try:
+                done()
+            except Exception:  # noqa: BLE001 - clearing a record must not stop the queue
+                log.exception("alert to %s delivered, but clearing its record failed", key)
 
     def _deliver(self, key: str, notifier: Notifier, channel: str, job: Job) -> None:
         for attempt in range(self.max_retries + 1):

@@ -7,8 +7,14 @@ from core.actions import ActionId
 from core.alerts.incidents import Incident
 from core.durations import humanize
 from core.replies import Action, Field, Reply, Section, Severity, Visibility
+from core.store import AuditRow
 
-__all__ = ["burned_notice_reply", "incident_reply", "note_reply"]
+__all__ = ["burned_notice_reply", "credential_note", "incident_reply", "note_reply"]
+
+CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back",
+                  "secure": "secured", "purge": "purged (rollback window over)"}
+CHANGE_RESULTS = ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved", "purged")
+ERROR_KINDS = ("provider_exhausted", "disabled", "expired", "gateway_unreachable", "host_unreachable")
 
 TITLES = {
     "cooldown": "Profile in cooldown",
@@ -19,6 +25,7 @@ TITLES = {
     "gateway_unreachable": "Gateway unreachable",
     "stuck_cooldown": "Cooldown outlived its until",
     "failover_kind": "Failover onto another kind of credential",
+    "host_unreachable": "Host unreachable",
 }
 
 
@@ -26,16 +33,20 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
     now = time.time() if now is None else now
     d = incident.detail
     kind = incident.kind
+    what = f"{TITLES.get(kind, kind)} — {_subject(incident)}"
     if incident.state == "resolved":
         took = humanize((incident.resolved_at or now) - incident.opened_at)
-        title = f"✅ Resolved: {TITLES.get(kind, kind)} — {incident.subject} (after {took})"
+        title = f"✅ Resolved: {what} (after {took})"
         severity = Severity.OK
     else:
-        title = f"{'⛔' if kind in ('provider_exhausted', 'disabled', 'expired', 'gateway_unreachable') else '⚠️'} " \
-                f"{TITLES.get(kind, kind)} — {incident.subject}"
-        severity = Severity.ERROR if kind in ("provider_exhausted", "disabled", "expired", "gateway_unreachable") \
-            else Severity.WARNING
+        title = f"{'⛔' if kind in ERROR_KINDS else '⚠️'} {what}"
+        severity = Severity.ERROR if kind in ERROR_KINDS else Severity.WARNING
     fields: list[Field] = []
+    if d.get("host"):
+        fields.append(Field("Host", d["host"]))
+    if d.get("last_seen"):
+        seen = time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(d["last_seen"]))
+        fields.append(Field("Last seen", f"{humanize(max(0, now - d['last_seen']))} ago ({seen})"))
     if "until" in d and incident.state == "open":
         fields.append(Field("Time left", humanize(max(0, d["until"] / 1000 - now))))
     if d.get("reason"):
@@ -58,8 +69,12 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
         text = (f"Agent {d.get('agent')} fails with \"No available auth profile\" until a profile recovers. "
                 f"Add another {d.get('provider')} profile (`/openclaw onboard {d.get('agent')}`) or wait.")
     if kind in ("expiring", "expired") and incident.state == "open":
-        text = (f"Press Rotate now (or run `/openclaw rotate {d.get('profile')} {d.get('owner')}`) "
+        on_host = f" --host {d['host']}" if d.get("host") else ""
+        text = (f"Press Rotate now (or run `/openclaw rotate {d.get('profile')} {d.get('owner')}{on_host}`) "
                 "and paste a fresh `claude setup-token`.")
+    if kind == "host_unreachable" and incident.state == "open":
+        text = (f"The hub has no heartbeat from host {d.get('host')}: its status is unknown and its alerts "
+                "arrive when it is back.")
     actions = []
     if incident.state == "open":
         actions = [Action(ActionId.ALERTS_ACK, "Acknowledge", incident.short_id, "primary"),
@@ -67,12 +82,36 @@ def incident_reply(incident: Incident, now: float | None = None) -> Reply:
                    Action(ActionId.ALERTS_SNOOZE, "Snooze 24 h", f"{incident.short_id}|86400"),
                    Action(ActionId.STATUS_ALL, "Show status")]
         if kind in ("expiring", "expired") and d.get("owner") and d.get("profile"):
-            actions.insert(0, Action(ActionId.ROTATION_START, "Rotate now", f"{d['owner']}|{d['profile']}", "primary"))
+            # A host's incident: the hub routes `host|value` to that host's rotation flow.
+            value = f"{d['owner']}|{d['profile']}"
+            actions.insert(0, Action(ActionId.ROTATION_START, "Rotate now",
+                                     f"{d['host']}|{value}" if d.get("host") else value, "primary"))
     opened = time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(incident.opened_at))
     return Reply(title=title, text=text,
                  sections=[Section("Details", fields=fields, severity=severity)] if fields else [],
                  severity=severity, visibility=Visibility.IN_CHANNEL, actions=actions,
                  context=f"incident {incident.key} · opened {opened}")
+
+
+def _subject(incident: Incident) -> str:
+    """What the title names: the subject, with a fleet host's `@host ` prefix spelled out."""
+    host = incident.detail.get("host")
+    if not host:
+        return incident.subject
+    if incident.kind in ("host_unreachable", "gateway_unreachable"):
+        return f"host {host}"
+    return f"{incident.subject.removeprefix(f'@{host} ')} on host {host}"
+
+
+def credential_note(row: AuditRow, host: str = "") -> str | None:
+    """The alert channel's one-line note for an audit row that changed a credential (None for
+    any other row); `host` names the fleet host the change happened on."""
+    verb = CHANGE_ACTIONS.get(row.action)
+    if not verb or row.result not in CHANGE_RESULTS:
+        return None
+    where = f" on host {host}" if host else ""
+    return (f"🔑 Credential {verb}: {row.profile_id} on agent {row.agent}{where} by {row.actor} "
+            f"({row.fingerprint or 'no fingerprint'})")
 
 
 def note_reply(text: str, severity: Severity = Severity.INFO) -> Reply:

@@ -13,6 +13,8 @@ recorded cooldown changes the meaning and is seen within one poll. It takes snap
 Snapshots come from the same reader. Only on an OpenClaw release the reader does not know does a
 snapshot cost a `models status` round (~2–3 CPU s per agent); the digest is then the files'
 size/mtime, as before.
+
+What it finds goes to an `AlertSink`: the `AlertCenter` in one process, a `HostRelay` on a fleet host.
 """
 from __future__ import annotations
 
@@ -22,28 +24,24 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from core.alerts.center import AlertCenter
 from core.alerts.observe import observe
-from core.alerts.render import note_reply
+from core.alerts.sink import AlertSink
 from core.gateway.client import Gateway
 from core.gateway.runner import GatewayError
 from core.gateway.status import AgentStatus
-from core.replies import Severity
 
 __all__ = ["Watcher"]
 
 log = logging.getLogger(__name__)
 AUDIT_SEEN = "alerts.audit_seen"
 HOUSEKEEPING_S = 60.0
-CHANGE_ACTIONS = {"onboard": "onboarded", "remove": "removed", "rotate": "rotated", "rollback": "rolled back",
-                  "secure": "secured", "purge": "purged (rollback window over)"}
 
 
 class Watcher:
-    def __init__(self, gateway: Gateway, center: AlertCenter, *, poll_s: float = 1.0, retry_s: float = 15.0,
+    def __init__(self, gateway: Gateway, sink: AlertSink, *, poll_s: float = 1.0, retry_s: float = 15.0,
                  resync_s: float = 3600.0, expiry_lead_s: float = 7 * 86400, unreachable_after: int = 3):
         self.gateway = gateway
-        self.center = center
+        self.sink = sink
         self.poll_s = poll_s
         self.retry_s = retry_s
         self.resync_s = resync_s
@@ -87,7 +85,7 @@ class Watcher:
             self.housekeeping()
         self._post_credential_changes()
         now = time.time()
-        if not self.center.enabled():  # nobody to tell: spend nothing on the gateway
+        if not self.sink.enabled():  # nobody to tell: spend nothing on the gateway
             return False
         if not force and not self.due(now):
             return False
@@ -106,45 +104,35 @@ class Watcher:
             obs = observe(statuses, int(time.time() * 1000), default_agent=self.gateway.agents()[0],
                           expiry_lead_ms=self.expiry_lead_ms)
             self._deadline_ms = obs.next_deadline()
-            with self.center.lock:
-                changes = self.center.book.reconcile(obs.problems, managed=_managed(statuses, results))
-            self.center.publish(changes)
+            with self.sink.lock:
+                self.sink.reconcile(obs.problems, _managed(statuses, results))
         return True
 
     def _track_gateway(self, errors: list[GatewayError], all_failed: bool) -> None:
-        with self.center.lock:
+        with self.sink.lock:
             if all_failed and errors:
                 self.failures += 1
                 self.last_error = str(errors[0])[:300]
-                change = None
                 if self.failures >= self.unreachable_after:
-                    change = self.center.book.open_external(
-                        "gateway:unreachable", {"kind": "gateway_unreachable", "message": str(errors[0])[:300]})
+                    self.sink.gateway_down(self.last_error)
             else:
                 self.failures = 0
                 self.last_error = ""
-                change = self.center.book.resolve_external("gateway:unreachable")
-        if change:
-            self.center.publish([change])
-        elif all_failed:
-            self.center.book.save()
+                self.sink.gateway_up()
 
     def _post_credential_changes(self) -> None:
-        store = self.center.store
+        """Report each audit row added since the last look. Each report and the cursor that moves
+        past it are saved together, so a restart neither repeats nor skips one."""
+        store = self.sink.store
         seen = store.get(AUDIT_SEEN)
         rows = store.audit_rows(200, since_id=seen or 0)
         if seen is None:  # first start: do not replay history
             store.put(AUDIT_SEEN, max((r.id for r in rows), default=0))
             return
         for row in sorted(rows, key=lambda r: r.id):
-            verb = CHANGE_ACTIONS.get(row.action)
-            if verb and row.result in ("stored", "removed", "stored-unverified", "rotated", "rolled-back", "moved",
-                                       "purged"):
-                self.center.post_note(note_reply(
-                    f"🔑 Credential {verb}: {row.profile_id} on agent {row.agent} by {row.actor} "
-                    f"({row.fingerprint or 'no fingerprint'})", Severity.INFO))
-        if rows:
-            store.put(AUDIT_SEEN, max(r.id for r in rows))
+            with self.sink.lock, store.transaction():
+                self.sink.credential_changed(row)
+                store.put(AUDIT_SEEN, row.id)
 
     def run(self) -> None:
         while not self._stop.is_set():

@@ -61,3 +61,14 @@ def test_unmanaged_kinds_are_not_resolved_by_absence(store: Store):
     book.open_external("gateway:unreachable", {"kind": "gateway_unreachable", "message": "x"}, now=0)
     assert book.reconcile({}, now=5) == []
     assert book.resolve_external("gateway:unreachable", now=9).action == "update+follow_up"
+
+
+def test_a_scoped_reconcile_resolves_only_incidents_under_its_scope(store: Store):
+    """At the hub, host prod's observation says nothing about host staging's incidents."""
+    book = IncidentBook(store)
+    prod, staging = "profile:@prod ops/anthropic:x", "profile:@staging ops/anthropic:x"
+    book.reconcile({prod: COOL}, now=0, scope="@prod ")
+    book.reconcile({staging: COOL}, now=1, scope="@staging ")
+    assert {i.key for i in book.open_incidents()} == {prod, staging}
+    assert [(c.key, c.note) for c in book.reconcile({}, now=5, scope="@prod ")] == [(prod, "Recovered.")]
+    assert [i.key for i in book.open_incidents()] == [staging]
