@@ -62,7 +62,7 @@ class Watcher:
         self._last_housekeeping = 0.0
 
     def due(self, now: float) -> bool:
-        self._digest = self.gateway.auth_digest()
+        self._digest = self._read_digest()
         if self._last_snapshot == 0.0 or self._digest != self._last_sig:
             return True
         if self._deadline_ms is not None and now * 1000 >= self._deadline_ms:
@@ -71,6 +71,15 @@ class Watcher:
         if self.failures and since >= self.retry_s:
             return True
         return since >= self.resync_s
+
+    def _read_digest(self) -> tuple[Any, ...] | None:
+        """The auth rows' meaning, or None when the gateway cannot be read at all (a garbled
+        openclaw.json): the look that follows then fails like any gateway failure, so it is
+        counted and reported as the gateway being unreachable, and retried every `retry_s`."""
+        try:
+            return self.gateway.auth_digest()
+        except GatewayError:
+            return None
 
     @property
     def last_snapshot(self) -> float:
@@ -89,7 +98,7 @@ class Watcher:
             return False
         if not force and not self.due(now):
             return False
-        sig = self._digest if not force and self._digest is not None else self.gateway.auth_digest()
+        sig = self._digest if not force else self._read_digest()
         self.snapshots += 1
         self._last_snapshot = now
         try:

@@ -116,3 +116,27 @@ def test_billing_disables_both_profiles_exhausts_the_provider_and_the_gateway_go
     bot.parts.gateway.runner.binary = bot.binary
     bot.parts.watcher.tick(force=True)
     assert not any(i.key == "gateway:unreachable" for i in bot.parts.alerts.open_incidents())
+
+
+@pytest.mark.any_runner
+def test_a_garbled_openclaw_json_is_an_unreachable_gateway_not_a_failing_watcher(bot: BotHarness):
+    """A hand edit that breaks openclaw.json made every look raise before it could be counted: the
+    watcher logged a traceback each poll and nobody was told. It is a gateway failure like any."""
+    out = io.StringIO()
+    wire(bot.parts, out)
+    watcher = bot.parts.watcher
+    watcher.tick()
+    config = bot.state_dir / "openclaw.json"
+    good = config.read_text()
+    config.write_text("{ agents: { this is not json5")
+    try:
+        for _ in range(watcher.unreachable_after):
+            watcher.retry_s = 0.0  # each poll is a retry here; production spaces them by retry_s
+            watcher.tick()
+        assert any(i.key == "gateway:unreachable" for i in bot.parts.alerts.open_incidents())
+        [post] = [e for e in events(out) if e["alert"] == "post"]
+        assert post["reply"]["title"].startswith("⛔ Gateway unreachable") and "JSON5" in json.dumps(post)
+    finally:
+        config.write_text(good)
+    watcher.tick()
+    assert not any(i.key == "gateway:unreachable" for i in bot.parts.alerts.open_incidents())
