@@ -140,9 +140,9 @@ class HostWatch:
         except ValueError:
             return
         state = self.roster.get(host)
-        first = state is not None and not state.last_seen
+        was_silent = state is not None and not state.alive(time.time(), self.roster.silent_after_s)
         if isinstance(beat, dict) and self.roster.heard(host, beat):
-            if first:
+            if was_silent:
                 log.info("host %s is up (key %s)", host, self.roster.hosts[host].fingerprint)
             self._back(host)
 
@@ -221,7 +221,12 @@ class EventPump:
                     event = json.loads(msg.data)
                 except ValueError:
                     event = None
-                await loop.run_in_executor(None, apply_event, self.center, event)
+                try:
+                    await loop.run_in_executor(None, apply_event, self.center, event)
+                except Exception:  # noqa: BLE001 - not applied (the hub's store failed): try it again shortly
+                    log.exception("could not apply a host event; it will be redelivered")
+                    await msg.nak(delay=1)
+                    continue
                 self.applied += 1
                 await msg.ack()
 
@@ -249,13 +254,14 @@ class HubParts:
         return self.store
 
     def add_notifier(self, platform: str, notifier: Notifier) -> None:
+        """As `bot.app.Components.add_notifier`: alerts owed to this platform since a crash go out now."""
         self.alerts.outbox.notifiers[platform] = notifier
+        self.alerts.resume()
 
     def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
         self.connections[adapter] = connected
 
     def start(self) -> None:
-        self.alerts.resume()
         self.link.start()
         self.watch.start()
 

