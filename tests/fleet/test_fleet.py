@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_messages_with, posts_to
+from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.nats_broker import NatsBroker
 from tests.fakes.slack import FakeSlack
 from tests.fleet.rig import ALERTS, Fleet, make_fleet, wait_until
+from tests.harness import run_oc
 from tests.leaks import files_holding, found_in, openclaw_logs
 
 HOSTS = ("alpha", "beta", "gamma")
 TOKEN = "sk-ant-oat01-" + "FleetPaste7_" * 8
 DM = "D" + ADMIN.lstrip("U")
+API_KEY = "sk-ant-api03-" + "FleetCooldownK3y" * 6
 pytestmark = [pytest.mark.xdist_group("fleet"), pytest.mark.slow]
 
 
@@ -152,3 +156,29 @@ def test_with_the_broker_down_the_hub_says_so_and_the_hosts_alerts_wait(fleet: F
         mend_gateway(fleet, "alpha")
     wait_until(lambda: "resolved" in block_text(post.blocks).lower(), 30, "alpha's recovery")
     assert len(incident(fleet, "Gateway unreachable", "alpha")) == 1
+
+
+def test_cooldowns_on_two_hosts_at_once_are_an_incident_each_naming_its_host(fleet: Fleet):
+    """Real cooldowns: a key on alpha and on gamma, one agent turn each at the same moment against
+    a fake Anthropic that answers 401; each host's watcher sees its own, the hub posts both."""
+    fleet.command("alerts here", channel=ALERTS)
+    anthropic = FakeAnthropic(mode="auth").start()
+
+    def key_and_turn(name: str) -> None:  # the two hosts in parallel: each is a few CLI calls
+        home = fleet.homes[name]
+        assert run_oc(fleet.oc_bin, home, "config", "set", "models.providers.anthropic.baseUrl",
+                      anthropic.url).returncode == 0
+        assert run_oc(fleet.oc_bin, home, "models", "auth", "paste-api-key", "--provider", "anthropic",
+                      "--agent", "main", "--profile-id", "anthropic:api", stdin=API_KEY + "\n").returncode == 0
+        run_oc(fleet.oc_bin, home, "agent", "--local", "--agent", "main", "--message", "hi", "--json", timeout=180)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(key_and_turn, ("alpha", "gamma")))
+    finally:
+        anthropic.stop()
+    for name in ("alpha", "gamma"):
+        wait_until(lambda n=name: incident(fleet, "anthropic:api", f"host {n}"), 60, f"{name}'s cooldown alert")
+    assert not incident(fleet, "anthropic:api", "host beta")
+    assert not [m for m in channel_posts(fleet) if "host alpha" in block_text(m.blocks)
+                and "host gamma" in block_text(m.blocks)]
