@@ -117,6 +117,23 @@ def cmd_hub(args: argparse.Namespace) -> int:
         print(f"Hub signing key in {fleet.hub_key_file} (fingerprint {keys.fingerprint}).\n"
               f"On every host, set:\n  OPENCLAW_CHATOPS_FLEET_HUB_KEY={encode_public(keys.public_bytes())}")
         return 0
+    if args.action == "nats-config":
+        from bot.fleet.broker_setup import write_broker_files
+
+        if not args.host:
+            print("hub nats-config: name the hosts, e.g. `--host prod --host staging`.", file=sys.stderr)
+            return 2
+        try:
+            written = write_broker_files(Path(args.dir), args.host, listen_host=args.listen, port=args.port,
+                                         store_dir=Path(args.store_dir).resolve(), subjects=fleet.subjects)
+        except ValueError as exc:
+            print(f"hub nats-config: {exc}", file=sys.stderr)
+            return 2
+        print(f"Broker config: {written[0]} (bcrypt hashes only). Start it with `nats-server -c {written[0]}`.\n"
+              "Each member's credentials, to copy into its settings (and nowhere else):")
+        for path in written[1:]:
+            print(f"  {path}")
+        return 0
     from bot.fleet.hub_process import build_hub
     from bot.launch import chat_adapters
 
@@ -249,9 +266,15 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--env-file", help="read settings from this file instead of ./.env (the environment still wins)")
         p.set_defaults(func=func)
     p = sub.add_parser("hub", help="many gateways: the chat side, asking gateway hosts over NATS (docs/fleet.md)")
-    p.add_argument("action", nargs="?", choices=("run", "enroll"), default="run",
-                   help="run (default), or enroll: make the hub's signing key and print it for the hosts")
+    p.add_argument("action", nargs="?", choices=("run", "enroll", "nats-config"), default="run",
+                   help="run (default); enroll: make the hub's signing key and print it for the hosts; "
+                        "nats-config: write the broker's config and each member's credentials")
     p.add_argument("--json", action="store_true", help="console: one JSON reply document per line")
+    p.add_argument("--host", action="append", default=[], help="nats-config: a host's name (repeat per host)")
+    p.add_argument("--dir", default="fleet-broker", help="nats-config: where to write (default ./fleet-broker)")
+    p.add_argument("--listen", default="127.0.0.1", help="nats-config: the address the broker listens on")
+    p.add_argument("--port", type=int, default=4222, help="nats-config: the broker's port")
+    p.add_argument("--store-dir", default="fleet-broker/jetstream", help="nats-config: JetStream's folder")
     p.add_argument("--env-file", help="read settings from this file instead of ./.env (the environment still wins)")
     p.set_defaults(func=cmd_hub)
     p = sub.add_parser("host", help="many gateways: serve this gateway to the hub over NATS (docs/fleet.md)")

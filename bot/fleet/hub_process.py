@@ -261,8 +261,13 @@ class HubParts:
     def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
         self.connections[adapter] = connected
 
-    def start(self) -> None:
+    def start(self, *, wait_s: float = 5.0) -> None:
+        """Connect (waiting up to `wait_s`, so the first command finds the hosts reachable) and
+        start watching heartbeats; with the broker away the hub starts anyway and says so."""
         self.link.start()
+        if not self.link.wait_ready(wait_s):
+            log.warning("the message broker at %s is not reachable yet; commands will say so until it is",
+                        self.link.url)
         self.watch.start()
 
     def stop(self) -> None:

@@ -34,6 +34,7 @@ class NatsLink:
         self._on_connect: list[Callable[[Client], Awaitable[None]]] = []
         self._thread = threading.Thread(target=self.loop.run_forever, name=f"nats-{name}", daemon=True)
         self._stopping = False
+        self._ready = threading.Event()  # set once connected and set up
 
     # -- lifecycle -------------------------------------------------------------------------------
     def on_connect(self, setup: Callable[[Client], Awaitable[None]]) -> None:
@@ -76,6 +77,11 @@ class NatsLink:
         log.info("connected to NATS at %s as %s", self.url, self.user)
         for setup in self._on_connect:
             await setup(self.nc)
+        self._ready.set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait (at most `timeout`) for the first connection and its setup; False if not there yet."""
+        return self._ready.wait(timeout)
 
     async def _error(self, exc: Exception) -> None:
         log.warning("NATS: %s", exc)

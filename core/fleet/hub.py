@@ -301,6 +301,7 @@ class FleetDispatcher(ChatOps):
     def _everywhere(self, request: Request, *, show_all: bool) -> Reply:
         hosts = self.roster.names()
         op = {"op": "handle", "request": self._wire(request)}
+        request.progress.step(f"Asking {len(hosts)} gateway hosts")  # shown only if they are slow to answer
         try:
             answers = self.link.ask_each(hosts, op, timeout=self.read_timeout_s)
         except ChatSafeError as exc:
