@@ -193,7 +193,8 @@ class FleetDispatcher(ChatOps):
             return Reply.error("Choose a credential type first", "Pick API key or setup-token, then paste.")
         binding = Binding(host, session.agent, target_profile(session), sid, time.time() + SEAL_TTL_S)
         sealed = seal(text, binding, self._public_key(host), self.hub_keys)
-        message = {"op": op, "request": self._wire(request), "session_id": sid, "sealed": sealed}
+        # The request's text is the pasted message itself: only the sealed copy may cross.
+        message = {"op": op, "request": self._wire(replace(request, text="")), "session_id": sid, "sealed": sealed}
         answer = self.link.ask(host, message, timeout=self.write_timeout_s, progress=request.progress)
         if op == "precheck" and answer.get("ok") and answer.get("reply") is None:
             return None
@@ -232,6 +233,10 @@ class FleetDispatcher(ChatOps):
 
     # -- asking hosts ----------------------------------------------------------------------------
     def _wire(self, request: Request) -> dict[str, Any]:
+        """The request for a host, with the hub's verdict on the role. A text that holds a
+        credential never goes out in clear (commands are screened before this; this is the floor)."""
+        if find_embedded(request.text):
+            request = replace(request, text="")
         return request_to_dict(request, self.deps.policy.role_of(request.user))
 
     def _on(self, host: str, request: Request) -> Reply:
