@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = {"adapters": ("bot",), "core": ("bot", "adapters")}
+# Core also stays free of the transports: the fleet's NATS plumbing is bot/fleet's (core/fleet
+# decides, bot/fleet carries), so core's tests and the single-gateway bot never need a broker.
+FORBIDDEN = {"adapters": ("bot", "nats"), "core": ("bot", "adapters", "nats", "slack_bolt", "slack_sdk", "discord")}
 
 
 def imported_modules(path: Path) -> set[str]:
