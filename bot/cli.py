@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.health import HEALTH_FILE, Health
 from bot.settings import PROJECT_ROOT, Settings
 from core.adapter import ConfigError
 from core.secrets import key_rotation
@@ -71,8 +72,6 @@ def console(parts, json_mode: bool) -> int:
 
 def start_health(parts):
     """The health file `service status` reads, written while `run` runs."""
-    from bot.health import HEALTH_FILE, Health
-
     health = Health(parts.settings.chatops_dir / HEALTH_FILE, parts.gateway, parts.watcher)
     parts.health = health
     health.start()
@@ -140,6 +139,10 @@ def cmd_hub(args: argparse.Namespace) -> int:
     parts = build_hub(settings, fleet)
     adapters = chat_adapters(settings.raw)
     parts.start()
+    health = Health(settings.chatops_dir / HEALTH_FILE, None, None, broker=lambda: parts.link.connected,
+                    hosts=parts.host_states)
+    parts.health = health
+    health.start()
     try:
         if not adapters:
             print("No chat tokens set (SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN): starting the console adapter.",
@@ -147,6 +150,7 @@ def cmd_hub(args: argparse.Namespace) -> int:
             return console(parts, args.json)
         return adapters(parts)
     finally:
+        health.stop()
         parts.stop()
 
 
@@ -169,10 +173,14 @@ def cmd_host(args: argparse.Namespace) -> int:
 
     parts = build_host(settings, fleet, args.name)
     parts.start()
+    health = Health(settings.chatops_dir / HEALTH_FILE, parts.parts.gateway, parts.parts.watcher,
+                    broker=lambda: parts.link.connected)
+    health.start()
     print(f"Host {args.name} serving {settings.state_dir} for the hub over {fleet.nats_url}.", file=sys.stderr)
     try:
         threading.Event().wait()
     finally:
+        health.stop()
         parts.stop()
     return 0
 
@@ -180,7 +188,8 @@ def cmd_host(args: argparse.Namespace) -> int:
 def cmd_service(args: argparse.Namespace) -> int:
     from bot.service import Layout, Service, ServiceError
 
-    service = Service(load_settings(args), Layout.detect(dict(os.environ)), dict(os.environ))
+    run_args = ("hub",) if args.hub else ("host", "--name", args.host) if args.host else ("run",)
+    service = Service(load_settings(args), Layout.detect(dict(os.environ)), dict(os.environ), run_args=run_args)
     try:
         if args.action == "logs":
             argv = service.logs_command()
@@ -301,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("service", help="run the bot as a user service next to the gateway (systemd / launchd)")
     p.add_argument("action", choices=("install", "uninstall", "status", "logs"))
     p.add_argument("--env-file", help="settings to copy into the service's environment file (default ./.env)")
+    role = p.add_mutually_exclusive_group()
+    role.add_argument("--hub", action="store_true", help="install: the service runs a fleet's `hub` (docs/fleet.md)")
+    role.add_argument("--host", metavar="NAME", help="install: the service runs a fleet's `host --name NAME`")
     p.set_defaults(func=cmd_service)
     args = parser.parse_args(argv)
     try:

@@ -44,12 +44,15 @@ class Health:
     """Collects the bot's state and writes it out on a timer thread."""
 
     path: Path
-    gateway: Gateway
-    watcher: Any  # core.alerts.watcher.Watcher: last_look, last_snapshot, failures, last_error
+    gateway: Gateway | None  # None on a fleet's hub: it has no gateway, its hosts do
+    watcher: Any  # core.alerts.watcher.Watcher: last_look, last_snapshot, failures, last_error (None on a hub)
     interval_s: float = 10.0
     gateway_check_s: float = 600.0
     started_at: float = field(default_factory=time.time)
     probes: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    # A fleet's hub and hosts: whether the NATS link is up; at the hub, each host's state.
+    broker: Callable[[], bool] | None = None
+    hosts: Callable[[], dict[str, str]] | None = None
     stopped: bool = False
     _check: GatewayCheck = field(default_factory=GatewayCheck)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -68,14 +71,14 @@ class Health:
                 states[name] = "not connected"
         return states
 
-    def _gateway(self, now: float, check: bool) -> dict[str, Any]:
+    def _gateway(self, gateway: Gateway, now: float, check: bool) -> dict[str, Any]:
         snap_at = getattr(self.watcher, "last_snapshot", 0.0)
         if snap_at and snap_at >= self._check.at:
             error = getattr(self.watcher, "last_error", "")
             return {"checked_at": snap_at, "reachable": not self.watcher.failures, "error": error}
         if check and now - self._check.at >= self.gateway_check_s:
             try:
-                self.gateway.status(self.gateway.agents()[0])
+                gateway.status(gateway.agents()[0])
                 self._check = GatewayCheck(now, True)
             except GatewayError as exc:
                 self._check = GatewayCheck(now, False, str(exc)[:300])
@@ -83,17 +86,23 @@ class Health:
 
     def document(self, *, check_gateway: bool = True) -> dict[str, Any]:
         now = time.time()
-        return {
+        doc: dict[str, Any] = {
             "pid": os.getpid(),
             "started_at": self.started_at,
             "updated_at": now,
             "interval_s": self.interval_s,
             "stopped": self.stopped,
             "adapters": self._adapters(),
-            "watcher": {"last_look": getattr(self.watcher, "last_look", 0.0),
-                        "last_snapshot": getattr(self.watcher, "last_snapshot", 0.0)},
-            "gateway": self._gateway(now, check_gateway),
         }
+        if self.gateway is not None:
+            doc["watcher"] = {"last_look": getattr(self.watcher, "last_look", 0.0),
+                              "last_snapshot": getattr(self.watcher, "last_snapshot", 0.0)}
+            doc["gateway"] = self._gateway(self.gateway, now, check_gateway)
+        if self.broker is not None:
+            doc["broker"] = "connected" if self.broker() else "not connected"
+        if self.hosts is not None:
+            doc["hosts"] = self.hosts()
+        return doc
 
     def write(self, *, check_gateway: bool = True) -> None:
         doc = self.document(check_gateway=check_gateway)
@@ -156,6 +165,13 @@ def describe_health(doc: dict[str, Any] | None, *, now: float | None = None) -> 
     lines = [f"bot health: written {_ago(now, updated)} by pid {doc.get('pid')}{state}"]
     adapters = doc.get("adapters") or {}
     lines.append("adapters: " + (", ".join(f"{k} {v}" for k, v in adapters.items()) or "none (console or starting)"))
+    if "broker" in doc:
+        lines.append(f"message broker: {doc['broker']}")
+    if "hosts" in doc:
+        hosts = doc.get("hosts") or {}
+        lines.append("gateway hosts: " + (", ".join(f"{k} {v}" for k, v in hosts.items()) or "none enrolled"))
+    if "gateway" not in doc:  # a fleet's hub: the gateways are its hosts'
+        return lines
     watcher = doc.get("watcher") or {}
     lines.append(f"watcher: last look {_ago(now, float(watcher.get('last_look') or 0))}, "
                  f"last gateway snapshot {_ago(now, float(watcher.get('last_snapshot') or 0))}")

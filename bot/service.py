@@ -145,7 +145,7 @@ def missing_dirs(path: Path) -> list[Path]:
 
 
 def systemd_unit(command: list[str], env: dict[str, str], env_file: Path, work_dir: Path, after: str | None,
-                 created: Sequence[Path] = ()) -> str:
+                 created: Sequence[Path] = (), run_args: Sequence[str] = ("run",)) -> str:
     lines = [
         "# Written by `openclaw-chatops service install`; run it again to change this file.",
         *([CREATED_MARK + " ".join(shlex.quote(str(d)) for d in created)] if created else []),
@@ -158,7 +158,7 @@ def systemd_unit(command: list[str], env: dict[str, str], env_file: Path, work_d
         "",
         "[Service]",
         "Type=simple",
-        "ExecStart=" + " ".join(_quote(w) for w in [*command, "run"]),
+        "ExecStart=" + " ".join(_quote(w) for w in [*command, *run_args]),
         f"WorkingDirectory={_quote(str(work_dir))}",
         *(f"Environment={_quote(f'{k}={v}')}" for k, v in env.items()),
         "# Tokens and the bot's settings; 0600, never on the command line.",
@@ -174,11 +174,12 @@ def systemd_unit(command: list[str], env: dict[str, str], env_file: Path, work_d
     return "\n".join(lines)
 
 
-def launchd_plist(command: list[str], env: dict[str, str], env_file: Path, work_dir: Path, log_file: Path) -> bytes:
+def launchd_plist(command: list[str], env: dict[str, str], env_file: Path, work_dir: Path, log_file: Path,
+                  run_args: Sequence[str] = ("run",)) -> bytes:
     """launchd has no EnvironmentFile: the agent passes the file's path to `run --env-file`."""
     return plistlib.dumps({
         "Label": LAUNCHD_LABEL,
-        "ProgramArguments": [*command, "run", "--env-file", str(env_file)],
+        "ProgramArguments": [*command, *run_args, "--env-file", str(env_file)],
         "EnvironmentVariables": env,
         "WorkingDirectory": str(work_dir),
         "RunAtLoad": True,
@@ -235,6 +236,8 @@ class Service:
     env: dict[str, str]
     out: Callable[[str], None] = print
     run: Run = _run
+    # What the service runs: `run` (one gateway), or a fleet's `hub` / `host --name NAME`.
+    run_args: tuple[str, ...] = ("run",)
 
     # -- what user manager is there --------------------------------------------------------------
     def manager_reachable(self) -> bool:
@@ -283,10 +286,10 @@ class Service:
         unit_env = unit_environment(settings)
         after = layout.gateway_unit(self.env) if layout.system == "systemd" else None
         if layout.system == "launchd":
-            data = launchd_plist(command, unit_env, layout.env_file, layout.env_dir, layout.log_file)
+            data = launchd_plist(command, unit_env, layout.env_file, layout.env_dir, layout.log_file, self.run_args)
             atomic_write(layout.unit_path, data, 0o644)
         else:
-            unit = systemd_unit(command, unit_env, layout.env_file, layout.env_dir, after, created)
+            unit = systemd_unit(command, unit_env, layout.env_file, layout.env_dir, after, created, self.run_args)
             atomic_write(layout.unit_path, unit.encode(), 0o644)
         self.out(f"wrote {layout.unit_path}: runs `{' '.join(command)} run`, restarts on failure")
         if layout.system == "systemd":

@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import nats.errors
@@ -30,6 +30,7 @@ from nats.js import api
 
 from bot.fleet.link import NatsLink
 from bot.fleet.settings import FleetSettings
+from bot.health import Health
 from bot.settings import Settings
 from core.alerts.center import AlertCenter
 from core.alerts.outbox import Notifier, Outbox
@@ -243,7 +244,7 @@ class HubParts:
     link: NatsLink
     watch: HostWatch
     pump: EventPump
-    connections: dict[str, Callable[[], bool]] = field(default_factory=dict)
+    health: Health | None = None  # set by `hub`; adapters register their connection probes with it
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -259,7 +260,15 @@ class HubParts:
         self.alerts.resume()
 
     def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
-        self.connections[adapter] = connected
+        if self.health is not None:
+            self.health.watch(adapter, connected)
+
+    def host_states(self) -> dict[str, str]:
+        """Each enrolled host as the health file shows it: up, or silent since when."""
+        now = time.time()
+        return {name: "up" if state.alive(now, self.chatops.roster.silent_after_s)
+                else f"silent since {time.strftime('%H:%M:%S', time.gmtime(state.last_seen))}Z" if state.last_seen
+                else "not heard from" for name, state in self.chatops.roster.hosts.items()}
 
     def start(self, *, wait_s: float = 5.0) -> None:
         """Connect (waiting up to `wait_s`, so the first command finds the hosts reachable) and

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.service import Layout, Service
+from bot.service import Layout, Service, launchd_plist
 from bot.settings import Settings, read_env_file
 from core.fsutil import file_lock
 from tests.harness import copy_home
@@ -216,3 +216,21 @@ def test_launchd_agent_runs_this_install_with_the_environment_file_and_no_secret
     assert "discord-token-value-0003" not in layout.unit_path.read_text()
     assert read_env_file(layout.env_file)["DISCORD_BOT_TOKEN"] == "discord-token-value-0003"
     assert any("launchctl bootstrap" in line for line in out)
+
+
+@pytest.mark.parametrize("role, args", [("--hub", ["hub"]), ("--host=prod", ["host", "--name", "prod"])])
+def test_a_fleet_member_installs_as_its_role(bare_home: Path, tmp_path: Path, oc_bin: str, systemd_analyze: str,
+                                             role: str, args: list[str]):
+    """docs/fleet.md: a hub or a host runs as the same user service, with its own command."""
+    workdir = tmp_path / "checkout"
+    workdir.mkdir()
+    (workdir / ".env").write_text("OPENCLAW_CHATOPS_NATS_URL=nats://10.0.0.5:4222\n")
+    env = user_env(bare_home, tmp_path, OPENCLAW_BIN=oc_bin)
+    result = service(env, workdir, "install", role)
+    assert result.returncode == 0, result.stderr
+    unit = Layout.detect(env, "systemd").unit_path
+    assert shlex.split(dict(unit_lines(unit))["ExecStart"])[1:] == args
+    verify = subprocess.run([systemd_analyze, "--user", "verify", str(unit)], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0 and not (verify.stdout + verify.stderr).strip(), verify.stdout + verify.stderr
+    agent = plistlib.loads(launchd_plist(["ocs"], {}, Path("/e/.env"), Path("/e"), Path("/e/log"), args))
+    assert agent["ProgramArguments"] == ["ocs", *args, "--env-file", "/e/.env"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.health import HEALTH_FILE, describe_health, read_health
 from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_messages_with, posts_to
 from tests.fakes.anthropic import FakeAnthropic
@@ -77,6 +78,14 @@ def test_status_shows_every_host_in_a_section_of_its_own(fleet: Fleet):
     assert "Agent main" in block_text(one["blocks"]) and "host `beta`" in block_text(one["blocks"])
     [unknown] = fleet.command("status --host delta")
     assert "No host `delta`" in block_text(unknown["blocks"])
+    # `service status` reads each process's health file: the hub knows its broker link and hosts.
+    def health(member: str) -> list[str]:
+        return describe_health(read_health(fleet.root / member / "chatops" / HEALTH_FILE))
+    wait_until(lambda: "gateway hosts: alpha up, beta up, gamma up" in health("hub"), 30,
+               "the hub's health file to show every host")  # written every 10 s
+    hub = health("hub")
+    assert "message broker: connected" in hub and "adapters: slack connected" in hub
+    assert "message broker: connected" in health("beta") and "gateway: reachable" in " ".join(health("beta"))
 
 
 def test_a_silent_host_is_shown_with_when_it_was_last_seen_and_becomes_an_incident(fleet: Fleet):
