@@ -127,7 +127,10 @@ class FleetDispatcher(ChatOps):
         except GrammarError:
             return super().handle(here)  # the grammar's own error reply
         if command.verb.name in HUB_VERBS:
-            return super().handle(here)
+            reply = super().handle(here)
+            if command.verb.name == "help" and not reply.failed:
+                reply.context = " · ".join(x for x in (reply.context, self._hosts_hint()) if x)
+            return reply
         denied = self._denied(request, command.verb.role, f"`{command.verb.name}` needs")
         if denied:
             return denied
@@ -338,6 +341,11 @@ class FleetDispatcher(ChatOps):
             context=f"`{verb} --host NAME` (or `@NAME`) for one host's detail",
             actions=[] if show_all else [Action(ActionId.STATUS_ALL, "Show all")] if verb == "status" else [],
         )
+
+    def _hosts_hint(self) -> str:
+        names = self.roster.names()
+        return (f"This hub serves {len(names)} gateway host(s): {', '.join(names) or 'none yet'}. Add `--host NAME` "
+                "(or `@NAME`) to run a command on one; `status` and `doctor` without it ask them all.")
 
     def _last_seen(self, host: str) -> str:
         state = self.roster.hosts[host]

@@ -122,6 +122,10 @@ def test_a_fleet_wide_status_has_a_section_per_host_and_names_a_silent_one(rig: 
     assert [s.title.split(" ")[0] for s in healthy.sections] == ["alpha", "alpha", "beta", "beta"]
 
 
+def test_help_at_the_hub_says_how_to_name_a_host(rig: Rig):
+    assert "2 gateway host(s): alpha, beta" in rig.say("help").context
+
+
 def test_a_write_asks_which_host_and_the_button_runs_it_there(rig: Rig):
     which = rig.say("remove anthropic:x main")
     assert which.title == "Which host?" and which.code == "host-needed"
