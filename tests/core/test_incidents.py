@@ -56,6 +56,19 @@ def test_the_book_survives_a_restart(store: Store):
     assert [c.action for c in reborn.reconcile({}, now=20)] == ["update+follow_up"]
 
 
+def test_every_field_of_every_incident_survives_a_save(store: Store):
+    """The book is saved on every change as a shallow copy of each incident's fields, not a deep
+    one; what is read back must still be the whole incident, nested lists and dicts included."""
+    book = IncidentBook(store)
+    keys = [f"profile:main/anthropic:p{i}" for i in range(3)]
+    book.reconcile({k: {**COOL, "agents": ["main", "ops"]} for k in keys}, now=0)
+    book.incidents[keys[0]].refs["slack:C1"] = "C1/1700000000.000100"
+    book.incidents[keys[1]].acked_by = "slack:U1"
+    book.reconcile({k: COOL for k in keys[:2]}, now=5)
+    book.save()
+    assert IncidentBook(store).incidents == book.incidents
+
+
 def test_unmanaged_kinds_are_not_resolved_by_absence(store: Store):
     book = IncidentBook(store)
     book.open_external("gateway:unreachable", {"kind": "gateway_unreachable", "message": "x"}, now=0)
