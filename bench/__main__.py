@@ -1,7 +1,9 @@
 """`python -m bench [name ...]`: run the benchmarks, print a table, write bench/RESULTS.md.
 
 `python -m bench soak` is separate: the proof suites at full scale (bench/soak.py), in their own
-section of RESULTS.md, which a benchmark run keeps.
+section of RESULTS.md, which a benchmark run keeps. A run of some benchmarks (`python -m bench
+fleet`) replaces only their rows and keeps every other row, with a line saying when its rows were
+measured and under what load.
 
 Every benchmark bounds itself (counts and timeouts) and cleans up its loopback servers. They run
 one after another so they do not compete for the cores they measure.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from bench.common import Figure, machine
 
-BENCHES = ("ack_latency", "status_latency", "alert_latency", "watcher_cost", "resolver", "busy_gateway")
+BENCHES = ("ack_latency", "status_latency", "alert_latency", "watcher_cost", "resolver", "busy_gateway", "fleet")
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
@@ -29,6 +31,34 @@ def table(figures: list[Figure]) -> list[str]:
         rows.append(f"| {f.bench} | {f.name} | {f.value:.2f} {f.unit} | {f.target} | {f.ratio:.2f} | "
                     f"{'yes' if f.met else '**no**'} | {f.note} |")
     return rows
+
+
+def merged(previous: str, figures: list[Figure], command: str, when: str) -> list[str]:
+    """The previous results with the rows of `figures`' benchmarks replaced (in place; appended if
+    new) and a line saying how those rows were measured; every other row is kept as it was."""
+    from bench.soak import kept_section
+
+    text = previous.replace(kept_section(), "").rstrip("\n")
+    text = text.split("\n\nBenchmarks that failed to run:", 1)[0]  # that run's failures, not this one's
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| benchmark |"))
+    head, rows = lines[:start], lines[start + 2:]
+    labels = list(dict.fromkeys(f.bench for f in figures))
+    fresh = table(figures)[2:]
+    kept: list[str] = []
+    for row in rows:
+        label = row.split("|")[1].strip() if row.startswith("|") else ""
+        if label in labels:
+            kept.extend(fresh)
+            fresh = []
+        elif row.strip():
+            kept.append(row)
+    marks = tuple(f"Rows `{label}`" for label in labels)
+    head = [line for line in head if not line.startswith(marks)]
+    while head and not head[-1].strip():
+        head.pop()
+    said = [f"Rows {', '.join(f'`{label}`' for label in labels)}: `{command}` on {when}.", ""] if labels else []
+    return [*head, "", *said, *lines[start:start + 2], *kept, *fresh]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,12 +91,18 @@ def main(argv: list[str] | None = None) -> int:
             continue
         figures.extend(got)
         print("\n".join(table(got)[2:]), f"\n   ({time.monotonic() - t0:.0f} s)", flush=True)
-    lines = ["# Benchmark results", "",
-             f"Run `{' '.join(['.venv/bin/python -m bench', *args.names])}` on {started:%Y-%m-%d %H:%M} UTC.", ""]
-    lines += [f"- {k}: {v}" for k, v in host.items()]
-    if args.note:
-        lines += ["", args.note]
-    lines += ["", *table(figures)]
+    command = " ".join([".venv/bin/python -m bench", *args.names])
+    partial = bool(args.names) and set(args.names) != set(BENCHES) and RESULTS.exists()
+    if partial:
+        lines = merged(RESULTS.read_text(), figures, command,
+                       f"{started:%Y-%m-%d %H:%M} UTC, load average at start {host['load average at start']}"
+                       + (f"; {args.note}" if args.note else ""))
+    else:
+        lines = ["# Benchmark results", "", f"Run `{command}` on {started:%Y-%m-%d %H:%M} UTC.", ""]
+        lines += [f"- {k}: {v}" for k, v in host.items()]
+        if args.note:
+            lines += ["", args.note]
+        lines += ["", *table(figures)]
     if failures:
         lines += ["", "Benchmarks that failed to run:", *[f"- {f}" for f in failures]]
     print("\n" + "\n".join(table(figures)))
