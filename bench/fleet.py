@@ -241,7 +241,8 @@ def status_figures(rig: Rig, idle: int, busy: int) -> list[Figure]:
     a_idle, a_busy, a_one = percentile(single_idle, 95), percentile(single_busy, 95), percentile(one_ms, 95)
     setup_note = (f"{len(names)} `openclaw-chatops host` processes (own OpenClaw home each, 2 agents), a real "
                   "nats-server, the hub's FleetDispatcher in the bench process; status with no host named "
-                  "(every host asked at once), rendered for Slack")
+                  "(every host asked at once), rendered for Slack; the host processes share this machine's cores, so their "
+                  "answers queue for CPU as one machine per gateway would not")
     return [
         under("fleet", f"status p95, {len(names)} hosts, idle ({idle} requests)", p95, "ms", STATUS_TARGET_MS,
               f"p50 {median(idle_ms):.1f} ms; {setup_note}; anchors (same run): single-gateway `status` in-process "
