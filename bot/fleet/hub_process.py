@@ -49,6 +49,7 @@ DURABLE = "hub"  # the hub's durable consumer on the events stream
 STREAM_MAX_AGE_S = 7 * 86400.0  # events older than a week are of no use to anyone
 DEDUP_WINDOW_S = 600.0  # a host re-publishing after a crash within this window is stored once
 REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")
+ACK_WAIT_S = 10.0  # an event taken by a hub that died is offered again after this (see EventPump)
 
 
 class BrokerHostLink:
@@ -182,12 +183,23 @@ class HostWatch:
 
 
 class EventPump:
-    """The hub's durable JetStream consumer of every host's alert and audit events."""
+    """The hub's durable JetStream consumer of every host's alert and audit events.
 
-    def __init__(self, link: NatsLink, subjects: Subjects, center: AlertCenter) -> None:
+    One event at a time (`max_ack_pending=1`): the broker offers the next only once the last is
+    acknowledged, so events are applied in the order they were stored. With more in flight, an
+    event handed to a hub that died (or whose connection dropped) before acknowledging it comes
+    back only after `ack_wait`, behind later ones: the per-host cursor would have passed it, and it
+    would be skipped as already applied — lost. The price is that such an event holds up the rest
+    for up to `ack_wait`, which is therefore short: applying an event takes milliseconds, and an
+    event offered again while still being applied is skipped by the cursor.
+    """
+
+    def __init__(self, link: NatsLink, subjects: Subjects, center: AlertCenter, *,
+                 ack_wait_s: float = ACK_WAIT_S) -> None:
         self.link = link
         self.subjects = subjects
         self.center = center
+        self.ack_wait_s = ack_wait_s
         self.applied = 0  # events applied since start (health and benchmarks)
         link.on_connect(self._setup)
 
@@ -200,8 +212,10 @@ class EventPump:
             await js.add_stream(config)
         except nats.js.errors.BadRequestError:  # it exists with other settings (an older release): align them
             await js.update_stream(config)
-        consumer = api.ConsumerConfig(durable_name=DURABLE, ack_policy=api.AckPolicy.EXPLICIT, ack_wait=60,
-                                      max_ack_pending=1000)
+        consumer = api.ConsumerConfig(durable_name=DURABLE, ack_policy=api.AckPolicy.EXPLICIT,
+                                      ack_wait=self.ack_wait_s, max_ack_pending=1,
+                                      filter_subject=self.subjects.events_all())
+        await js.add_consumer(self.subjects.stream(), consumer)  # creates it, or updates an older one
         sub = await js.pull_subscribe(self.subjects.events_all(), durable=DURABLE, stream=self.subjects.stream(),
                                       config=consumer)
         asyncio.get_running_loop().create_task(self._pump(sub))
@@ -210,7 +224,7 @@ class EventPump:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                msgs = await sub.fetch(100, timeout=1)
+                msgs = await sub.fetch(1, timeout=1)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except Exception as exc:  # noqa: BLE001 - the broker is away: wait for the link to come back
