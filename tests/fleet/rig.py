@@ -127,6 +127,18 @@ class Fleet:
             proc.stop()
 
 
+def break_gateway(fleet: Fleet, host: str) -> None:
+    """Garble the host's OpenClaw config, as a botched hand edit would: its gateway cannot be read."""
+    config = fleet.homes[host] / ".openclaw" / "openclaw.json"
+    config.rename(config.with_suffix(".good"))
+    config.write_text("{ this is not json5")
+
+
+def mend_gateway(fleet: Fleet, host: str) -> None:
+    good = fleet.homes[host] / ".openclaw" / "openclaw.good"
+    good.rename(good.with_suffix(".json"))
+
+
 def base_env(oc_bin: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENCLAW", "SLACK_", "DISCORD_"))}
     env.update({"OPENCLAW_BIN": oc_bin, "PYTHONPATH": str(ROOT), "NO_COLOR": "1",

@@ -16,7 +16,7 @@ from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_message
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.nats_broker import NatsBroker
 from tests.fakes.slack import FakeSlack
-from tests.fleet.rig import ALERTS, Fleet, make_fleet, wait_until
+from tests.fleet.rig import ALERTS, Fleet, break_gateway, make_fleet, mend_gateway, wait_until
 from tests.harness import run_oc
 from tests.leaks import files_holding, found_in, openclaw_logs
 
@@ -54,18 +54,6 @@ def channel_posts(fleet: Fleet, channel: str = ALERTS) -> list:
 
 def incident(fleet: Fleet, *words: str) -> list:
     return [m for m in channel_posts(fleet) if all(w in block_text(m.blocks) for w in words)]
-
-
-def break_gateway(fleet: Fleet, host: str) -> None:
-    """Garble the host's OpenClaw config, as a botched hand edit would: its gateway cannot be read."""
-    config = fleet.homes[host] / ".openclaw" / "openclaw.json"
-    config.rename(config.with_suffix(".good"))
-    config.write_text("{ this is not json5")
-
-
-def mend_gateway(fleet: Fleet, host: str) -> None:
-    good = fleet.homes[host] / ".openclaw" / "openclaw.good"
-    good.rename(good.with_suffix(".json"))
 
 
 def test_status_shows_every_host_in_a_section_of_its_own(fleet: Fleet):
