@@ -20,6 +20,7 @@ from nats.aio.client import Client
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_S = 0.5  # between connection attempts while the broker is away
+SETUP_RETRY_S = 2.0  # between attempts at a failed first-connection setup (each logs a warning)
 
 
 class NatsLink:
@@ -76,8 +77,21 @@ class NatsLink:
             return
         log.info("connected to NATS at %s as %s", self.url, self.user)
         for setup in self._on_connect:
-            await setup(self.nc)
+            await self._set_up(setup, self.nc)
         self._ready.set()
+
+    async def _set_up(self, setup: Callable[[Client], Awaitable[None]], nc: Client) -> None:
+        """Run one setup until it succeeds: it runs only on the first connection, so one that failed
+        (the broker died right after we connected, JetStream not enabled yet) would otherwise leave
+        this process without its subscription or event stream until it is restarted."""
+        while not self._stopping:
+            try:
+                await setup(nc)
+                return
+            except Exception as exc:  # noqa: BLE001 - the broker's answer, whatever it is, may differ next time
+                log.warning("NATS setup %s failed (%s: %s); retrying", getattr(setup, "__qualname__", setup),
+                            type(exc).__name__, exc)
+                await asyncio.sleep(SETUP_RETRY_S)
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait (at most `timeout`) for the first connection and its setup; False if not there yet."""

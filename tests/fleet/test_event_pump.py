@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 from bot.fleet.hub_process import DURABLE, EventPump
@@ -70,3 +71,25 @@ def test_an_event_a_dead_hub_took_is_applied_before_the_ones_after_it(own_nats_b
             ["gateway_unreachable", "resolved", "again: gateway_unreachable"]
     finally:
         link.stop()
+
+
+def test_a_hub_whose_stream_setup_failed_keeps_trying_and_then_applies(tmp_path: Path):
+    """The first connection's setup (stream, consumer) can fail — the broker dies right after the hub
+    connected, or runs without JetStream — and must be tried again, not leave a hub that never
+    applies an event until it is restarted."""
+    broker = NatsBroker(tmp_path / "broker", hosts=(HOST,))
+    with_jetstream = broker.config_text
+    broker.config_text = re.sub(r"jetstream \{[^}]*\}", "", with_jetstream)
+    broker.start()
+    link, hub = pump(broker, tmp_path / "hub.db")
+    try:
+        wait_until(lambda: link.connected, 15, "the hub to connect")
+        broker.stop()
+        broker.config_text = with_jetstream
+        broker.start()
+        assert link.wait_ready(30), "the hub never set up its stream and consumer"
+        asyncio.run(publish(broker, {"seq": 1, "kind": "gateway", "down": True, "message": "refused"}))
+        wait_until(lambda: hub.center.store.get(f"fleet.applied.{HOST}") == 1, 30, "the event applied")
+    finally:
+        link.stop()
+        broker.stop()
