@@ -98,8 +98,7 @@ class Components:
     def add_notifier(self, platform: str, notifier: Notifier) -> None:
         """Adapters register how they deliver alerts (post, edit in place, thread follow-up); then
         alerts a previous run saved but did not deliver to this platform go out."""
-        self.alerts.outbox.notifiers[platform] = notifier
-        self.alerts.resume()
+        self.alerts.add_notifier(platform, notifier)
 
     def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
         """An adapter's connection probe, asked at every health write (none without `run`)."""

@@ -270,8 +270,7 @@ class HubParts:
 
     def add_notifier(self, platform: str, notifier: Notifier) -> None:
         """As `bot.app.Components.add_notifier`: alerts owed to this platform since a crash go out now."""
-        self.alerts.outbox.notifiers[platform] = notifier
-        self.alerts.resume()
+        self.alerts.add_notifier(platform, notifier)
 
     def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
         if self.health is not None:

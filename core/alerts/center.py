@@ -109,6 +109,15 @@ class AlertCenter:
         for entry in entries:
             self._submit(entry)
 
+    def add_notifier(self, platform: str, notifier: Notifier) -> None:
+        """An adapter can now deliver to `platform`: what the journal owes it goes out, before any
+        message a change reported meanwhile owes (hence the lock: otherwise a change reported
+        between the two steps is handed to the outbox first, and a thread reads "Again" before the
+        "Recovered." it follows)."""
+        with self.lock:
+            self.outbox.notifiers[platform] = notifier
+            self.resume()
+
     def resume(self) -> None:
         """Re-submit what the journal still owes: messages a previous process saved but did not
         deliver. Called by the wiring when a notifier is registered; safe to call again."""

@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,40 @@ def test_publish_saves_a_callers_cursor_with_the_book(store: Store):
         center.reconcile({KEY: COOL}, ("profile",), also={"cursor": 7})
     assert store.get("cursor") == 7
     assert KEY in AlertCenter(store, Outbox({})).book.incidents
+
+
+class ReportingMeanwhile(dict):
+    """The outbox's notifiers, where registering one lets another thread report a change at that
+    very moment (a fleet hub's event intake applying a backlog as the Slack adapter comes up)."""
+
+    report: threading.Thread
+
+    def __setitem__(self, platform: str, notifier: Any) -> None:
+        super().__setitem__(platform, notifier)
+        self.report.start()
+        self.report.join(1)  # it runs now unless registering holds the center's lock
+
+
+def notes(out: io.StringIO) -> list[str]:
+    return [e["reply"]["title"] for e in map(json.loads, out.getvalue().splitlines()) if e["alert"] == "follow_up"]
+
+
+def test_messages_owed_from_before_a_restart_go_out_before_newer_ones(db: Path):
+    first = Store(db)
+    center = AlertCenter(first, Outbox({}))  # the adapter never came up: both stay owed
+    center.set_destination(Destination("console", "console"))
+    with center.lock:
+        center.reconcile({KEY: COOL}, ("profile",))
+        center.reconcile({}, ("profile",))
+    first.close()
+
+    out = io.StringIO()
+    notifiers = ReportingMeanwhile()
+    reborn = Store(db)
+    center = AlertCenter(reborn, Outbox(notifiers, threaded=False))
+    notifiers.report = threading.Thread(target=lambda: center.reconcile({KEY: COOL}, ("profile",)))
+    center.add_notifier("console", ConsoleNotifier(out, json_mode=True))
+    notifiers.report.join(10)
+    assert [n.split(":")[0] for n in notes(out)] == ["Recovered.", "Again (2× in a short time)"]
+    assert len(posts(out)) == 1
+    reborn.close()
