@@ -32,7 +32,7 @@ from bot.fleet.link import NatsLink
 from bot.fleet.settings import FleetSettings
 from bot.health import Health
 from bot.settings import Settings
-from core.alerts.center import AlertCenter
+from core.alerts.center import MAX_UNDELIVERED, AlertCenter
 from core.alerts.outbox import Notifier, Outbox
 from core.errors import ChatSafeError
 from core.fleet.alert_intake import apply_event, host_back, host_unreachable
@@ -45,7 +45,10 @@ from core.progress import SILENT, ProgressSink
 from core.store import Store
 
 log = logging.getLogger(__name__)
-DURABLE = "hub"  # the hub's durable consumer on the events stream
+DURABLE = "hub"
+# Messages owed to chat above which the hub takes no more host events: half the alert journal's
+# bound, so a burst waits in JetStream (durable) instead of pushing owed messages out of the journal.
+OWED_HIGH_WATER = MAX_UNDELIVERED // 2  # the hub's durable consumer on the events stream
 STREAM_MAX_AGE_S = 7 * 86400.0  # events older than a week are of no use to anyone
 DEDUP_WINDOW_S = 600.0  # a host re-publishing after a crash within this window is stored once
 REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -195,7 +198,8 @@ class EventPump:
     """
 
     def __init__(self, link: NatsLink, subjects: Subjects, center: AlertCenter, *,
-                 ack_wait_s: float = ACK_WAIT_S) -> None:
+                 ack_wait_s: float = ACK_WAIT_S, owed_high_water: int = OWED_HIGH_WATER) -> None:
+        self.owed_high_water = owed_high_water
         self.link = link
         self.subjects = subjects
         self.center = center
@@ -223,6 +227,9 @@ class EventPump:
     async def _pump(self, sub: Any) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if self.center.owed() >= self.owed_high_water:  # chat is behind (Slack posts 1/s per channel):
+                await asyncio.sleep(0.2)  # leave the events in the stream rather than overflow the journal
+                continue
             try:
                 msgs = await sub.fetch(1, timeout=1)
             except (TimeoutError, nats.errors.TimeoutError):

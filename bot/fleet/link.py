@@ -55,7 +55,19 @@ class NatsLink:
                 self.call(self.nc.close(), timeout=5)
             except Exception:  # noqa: BLE001 - closing a dead connection may fail; we are leaving anyway
                 log.debug("closing the NATS connection failed", exc_info=True)
+        try:
+            self.call(self._cancel_tasks(), timeout=5)
+        except Exception:  # noqa: BLE001 - the loop may be gone already; nothing left to stop then
+            log.debug("cancelling the link's tasks failed", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+    async def _cancel_tasks(self) -> None:
+        """End the loops started on this link (the event pump's), so stopping is quiet and clean."""
+        me = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not me]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def connected(self) -> bool:

@@ -118,6 +118,12 @@ class AlertCenter:
             self.outbox.notifiers[platform] = notifier
             self.resume()
 
+    def owed(self) -> int:
+        """How many messages are journaled and not yet delivered: a fleet hub stops taking host
+        events above a high-water mark, so the broker's stream, not this journal, holds a burst."""
+        with self.lock:
+            return len(self._journal)
+
     def resume(self) -> None:
         """Re-submit what the journal still owes: messages a previous process saved but did not
         deliver. Called by the wiring when a notifier is registered; safe to call again."""

@@ -7,14 +7,17 @@ on redelivery — an alert lost (found by tests/fleet/test_chaos.py)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
+import time
 from pathlib import Path
 
+from adapters.console.notifier import ConsoleNotifier
 from bot.fleet.hub_process import DURABLE, EventPump
 from bot.fleet.link import NatsLink
 from core.alerts.center import AlertCenter
-from core.alerts.outbox import Outbox
+from core.alerts.outbox import Destination, Outbox
 from core.fleet.subjects import Subjects
 from core.store import Store
 from tests.fakes.nats_broker import NatsBroker
@@ -25,11 +28,11 @@ HOST = "prod"
 ACK_WAIT_S = 3.0  # long enough for the next hub to be offered the later events first, short for the test
 
 
-def pump(broker: NatsBroker, db: Path) -> tuple[NatsLink, EventPump]:
+def pump(broker: NatsBroker, db: Path, **options: int) -> tuple[NatsLink, EventPump]:
     creds = broker.credentials("hub")
     link = NatsLink(broker.url, user=creds.user, password=creds.password, name="hub",
                     inbox_prefix=SUBJECTS.inbox("hub"))
-    events = EventPump(link, SUBJECTS, AlertCenter(Store(db), Outbox({})), ack_wait_s=ACK_WAIT_S)
+    events = EventPump(link, SUBJECTS, AlertCenter(Store(db), Outbox({})), ack_wait_s=ACK_WAIT_S, **options)
     link.start()
     return link, events
 
@@ -93,3 +96,28 @@ def test_a_hub_whose_stream_setup_failed_keeps_trying_and_then_applies(tmp_path:
     finally:
         link.stop()
         broker.stop()
+
+
+def test_while_chat_is_behind_a_burst_waits_in_the_stream_not_in_the_journal(own_nats_broker: NatsBroker,
+                                                                             tmp_path: Path):
+    """Slack takes about a message a second per channel; a burst of host events faster than that
+    must not push owed messages out of the hub's bounded journal (they would be lost to a crash,
+    the events being acknowledged). Above the high-water mark the hub stops taking events."""
+    link, hub = pump(own_nats_broker, tmp_path / "hub.db", owed_high_water=3)
+    center = hub.center
+    center.set_destination(Destination("console", "alerts"))  # its notifier is not registered yet
+    try:
+        wait_until(lambda: link.wait_ready(0), 15, "the hub to set up")
+        flaps = [{"seq": n, "kind": "gateway", "down": n % 2 == 1, "message": "refused"} for n in range(1, 11)]
+        asyncio.run(publish(own_nats_broker, *flaps))
+        wait_until(lambda: center.owed() >= 3, 30, "the journal to reach the mark")
+        time.sleep(1.5)
+        assert center.owed() == 3 and center.store.get(f"fleet.applied.{HOST}") < 10  # the rest wait upstream
+        out = io.StringIO()
+        center.add_notifier("console", ConsoleNotifier(out, json_mode=True))  # chat catches up
+        wait_until(lambda: center.store.get(f"fleet.applied.{HOST}") == 10 and center.owed() == 0, 60,
+                   "every event applied and every message delivered")
+        notes = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [n["alert"] for n in notes][:1] == ["post"] and len(notes) >= 10
+    finally:
+        link.stop()
