@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import BotHarness, copy_home, fake_binary, make_bot, openclaw_bin, prepare_home
+from tests.harness import BotHarness, copy_home, fake_binary, make_bot, once_per_binary, openclaw_bin, prepare_home
 
 TESTS = Path(__file__).resolve().parent
 # Whole directories that need the real CLI whatever their fixtures say (processes, the quick start).
@@ -27,7 +27,7 @@ def oc_bin(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def prepared_home(oc_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepare_home(oc_bin, tmp_path_factory.mktemp("prepared") / "home")
+    return once_per_binary("prepared", oc_bin, lambda: prepare_home(oc_bin, tmp_path_factory.mktemp("prepared") / "home"))
 
 
 @pytest.fixture

@@ -17,15 +17,18 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.console import Console
 from bot.app import Components, build
 from bot.settings import Settings
 from tests.fakes import openclaw as scripted
 from tests.leaks import files_holding
+
+T = TypeVar("T")
 
 BASE_CONFIG = """// prepared by the openclaw-chatops test harness
 {
@@ -70,6 +73,22 @@ def run_oc(binary: str, home: Path, *args: str, stdin: str | None = None, timeou
     env = dict(os.environ, HOME=str(home), OPENCLAW_STATE_DIR=str(home / ".openclaw"), NO_COLOR="1")
     env.pop("OPENCLAW_CONFIG_PATH", None)
     return subprocess.run([binary, *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def once_per_binary(what: str, binary: str, build: Callable[[], T]) -> T:
+    """`build()` the first time this process asks for `what` with `binary`, its result after that.
+
+    pytest sets a session fixture up again whenever the next test wants `oc_bin` with another
+    parameter (a plain test, then an `any_runner` twin, then a plain test again), and under xdist
+    those alternate often; what OpenClaw built for the same binary is the same, and tests only
+    copy it, so it is built once per worker instead of once per switch."""
+    key = (what, binary)
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
 
 
 def prepare_home(binary: str, home: Path, config: str = BASE_CONFIG) -> Path:
