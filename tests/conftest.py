@@ -3,10 +3,15 @@
 `oc_bin` is the real CLI unless a test is marked `any_runner`: such a test runs twice, against the
 real CLI and against the scripted OpenClaw (tests/fakes/openclaw.py). Every test that reaches the
 real CLI gets the `cli` marker, so `scripts/test --fast` (`-m "not cli"`) needs no Node.
+
+Order: `slow` tests first, then the other real-CLI tests, then the rest (milliseconds each). Two
+xdist workers take tests in this order, so the long ones start early and the short ones fill the
+end, instead of one worker finishing minutes before the other.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,8 +54,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("oc_bin", ["fake", "cli"], indirect=True, scope="session")
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # marks before `-m` deselects by them; sorts after the rest
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     for item in items:
         rel = Path(str(item.path)).resolve().relative_to(TESTS)
         if rel.parts[0] in CLI_DIRS:
@@ -59,3 +64,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             callspec = getattr(item, "callspec", None)
             if callspec is None or callspec.params.get("oc_bin", "cli") == "cli":
                 item.add_marker(pytest.mark.cli)
+    yield
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("cli") else 2)

@@ -36,6 +36,7 @@ def anthropic():
     fake.stop()
 
 
+@pytest.mark.slow  # a real agent turn, then the real 30 s cooldown runs out
 def test_cooldowns_exhaustion_expiry_restart_and_recovery(bot: BotHarness, anthropic: FakeAnthropic):
     anthropic.mode = "auth"
     bot.oc("config", "set", "models.providers.anthropic.baseUrl", anthropic.url)
@@ -87,6 +88,7 @@ def _console_request():
     return Request(User("console", "tester"), Place(PlaceKind.CONSOLE, "console"), "status main")
 
 
+@pytest.mark.slow  # a real agent turn, then status through the CLI for both agents
 def test_billing_disables_both_profiles_exhausts_the_provider_and_the_gateway_going_away(
         bot: BotHarness, anthropic: FakeAnthropic):
     anthropic.mode = "billing"

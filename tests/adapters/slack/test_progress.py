@@ -5,6 +5,8 @@ progress display (after 0.7 s) always comes before the answer.
 """
 from __future__ import annotations
 
+import pytest
+
 from tests.adapters.slack.conftest import (
     ADMIN,
     CHANNEL,
@@ -56,6 +58,7 @@ def test_a_dm_paste_is_acknowledged_at_once_and_the_result_replaces_it(rig: Slac
     assert rig.harness.leaks(SETUP_TOKEN) == []
 
 
+@pytest.mark.slow  # OpenClaw's own paste commands for two agents, then a plan and audits
 def test_secure_confirmed_by_button_shows_its_steps_in_place_of_the_listing(rig: SlackRig) -> None:
     for agent, key in API_KEYS.items():  # plaintext in each agent's auth store, as OpenClaw writes it
         assert rig.harness.oc("models", "auth", "paste-api-key", "--provider", "anthropic", "--agent", agent,
