@@ -23,6 +23,9 @@ OPS_KEY = "sk-ant-api03-" + "SecureOpsK3y-" * 8
 ENV_KEY = "sk-ant-api03-" + "SecureEnvK3y-" * 8
 OLD_KEY = "sk-ant-api03-" + "SecureOldK3y-" * 8
 SECRETS = (TOKEN, OPS_KEY, ENV_KEY)
+# One worker runs this module, so the homes below (three CLI calls for the guide's) are built once,
+# not once on each worker that happens to take one of its tests.
+pytestmark = pytest.mark.xdist_group("secure")
 
 
 def _with_env(env_block: str) -> str:
