@@ -291,12 +291,18 @@ class HubParts:
                 else "not heard from" for name, state in self.chatops.roster.hosts.items()}
 
     def start(self, *, wait_s: float = 5.0) -> None:
-        """Connect (waiting up to `wait_s`, so the first command finds the hosts reachable) and
-        start watching heartbeats; with the broker away the hub starts anyway and says so."""
+        """Connect (waiting up to `wait_s`), then give the enrolled hosts up to three heartbeats to be
+        heard, so the first command finds them; with the broker or a host away the hub starts
+        anyway and its answers say so."""
         self.link.start()
         if not self.link.wait_ready(wait_s):
             log.warning("the message broker at %s is not reachable yet; commands will say so until it is",
                         self.link.url)
+        else:
+            roster = self.chatops.roster
+            deadline = time.monotonic() + 3 * self.fleet.heartbeat_s
+            while time.monotonic() < deadline and len(roster.alive()) < len(roster.hosts):
+                time.sleep(0.05)
         self.watch.start()
 
     def stop(self) -> None:

@@ -3,13 +3,18 @@ in a fresh directory, no settings in the environment, each process configured by
 previous steps wrote. A broker, one sandboxed host, and the hub's console with commands piped in."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import nats
+import nats.errors
 import pytest
 
+from core.fleet.subjects import Subjects
 from core.secrets.credentials import fingerprint
 from tests.fakes.nats_broker import free_port, server_binary
 from tests.leaks import files_holding, found_in, openclaw_logs
@@ -27,6 +32,29 @@ def clean_env(home: Path) -> dict[str, str]:
 def run(work: Path, *args: str, stdin: str = "", env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([ENTRY, *args], input=stdin, text=True, capture_output=True, cwd=work, env=env,
                           timeout=600)
+
+
+def host_up(port: int, hub_env: str, timeout: float = 120.0) -> None:
+    """Until host `prod` answers the hub's `hello` (what a user would see by waiting a moment)."""
+    creds = dict(line.split("=", 1) for line in hub_env.splitlines() if "=" in line and not line.startswith("#"))
+
+    async def ask() -> None:
+        nc = await nats.connect(f"nats://127.0.0.1:{port}", user=creds["OPENCLAW_CHATOPS_NATS_USER"],
+                                password=creds["OPENCLAW_CHATOPS_NATS_PASSWORD"], inbox_prefix=Subjects().inbox("hub"))
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    await nc.request(Subjects().command("prod"), b'{"op": "hello"}', timeout=2)
+                    return
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.2)
+        finally:
+            await nc.close()
+
+    asyncio.run(ask())
 
 
 def test_the_fleet_quick_start(tmp_path: Path):
@@ -62,6 +90,7 @@ def test_the_fleet_quick_start(tmp_path: Path):
         # 3. The host, then the hub's console with commands piped in.
         host = subprocess.Popen([ENTRY, "host", "--name", "prod", "--sandbox"], cwd=work / "prod", env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        host_up(port, (work / "fleet-broker/credentials/hub.env").read_text())  # a loaded machine starts it slowly
         script = "\n".join(["status", "paste-token ops", TOKEN, "status ops"]) + "\n"
         console = run(work / "hub", "hub", stdin=script, env=env)
     finally:

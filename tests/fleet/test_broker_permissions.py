@@ -213,7 +213,14 @@ def test_a_host_user_added_or_removed_by_reload(own_nats_broker: NatsBroker) -> 
 
         await edge.nc.subscribe(S.command("edge"), cb=answer)
         await settle(edge)
-        reply = await hub.nc.request(S.command("edge"), b"status", timeout=5)
+        for _ in range(50):  # a loaded server may still be applying the reload to edge's interest
+            try:
+                reply = await hub.nc.request(S.command("edge"), b"status", timeout=5)
+                break
+            except nats.errors.NoRespondersError:
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"edge never received the hub's request:\n{broker.log()[-1000:]}")
         broker.set_hosts(["prod", "edge"])
         for _ in range(100):
             if staging.nc.is_closed:
