@@ -49,6 +49,11 @@ class Policy:
                 return role
         return self.default_role
 
+    def judged_elsewhere(self, user: User) -> bool:
+        """Whether this policy cannot tell `user`'s role because another process decides it (a
+        fleet host, for someone the hub did not vouch for in this request). Never here."""
+        return False
+
     def names(self, user: User) -> bool:
         """Whether a role setting lists this user by their own id (not through a group): a platform
         that admits only known people (Discord DMs) lets these in even from outside its servers."""
@@ -74,3 +79,8 @@ class HubAssertedPolicy(Policy):
                 except ValueError:
                     return Role.NOBODY
         return self.default_role
+
+    def judged_elsewhere(self, user: User) -> bool:
+        """Someone known here only by id (the admin an audit row names): the hub checks their role
+        when they act, so a host may offer them a rotation without knowing it."""
+        return user.platform != "console" and not any(g.startswith(HUB_ROLE_MARK) for g in user.groups)

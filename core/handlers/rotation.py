@@ -157,7 +157,10 @@ def rotation_admin(deps: Deps, presser: User, agent: str, profile_id: str) -> Us
         if row.action in ONBOARDING_ACTIONS and row.agent == agent and row.profile_id == profile_id \
                 and row.result in ("stored", "stored-unverified", "rotated"):
             platform, _, user_id = row.actor.partition(":")
-            if platform == presser.platform and admin(candidate := deps.directories.person(platform, user_id)):
+            candidate = deps.directories.person(platform, user_id)
+            # On a fleet host the hub judges roles: the offer goes out, and "Start rotation" is
+            # refused at the hub if they are no longer an admin.
+            if platform == presser.platform and (admin(candidate) or deps.policy.judged_elsewhere(candidate)):
                 return candidate
             break
     if admin(presser):

@@ -30,6 +30,7 @@ from core.store import Store
 from tests.harness import BotHarness, copy_home, fake_binary, make_bot, prepare_home
 
 ADMIN = User("slack", "UADMIN", "ann")
+OPERATOR = User("slack", "UOPS", "otto")
 VIEWER = User("slack", "UVIEW", "vic")
 TOKEN = "sk-ant-oat01-" + "HubDispatch9_" * 7
 CHANNEL = Place(PlaceKind.CHANNEL, "C1")
@@ -97,7 +98,7 @@ def rig(scripted_home: tuple[str, Path], tmp_path: Path) -> Iterator[Rig]:
     store = Store(tmp_path / "hub" / "state.db")
     roster = Roster(pins)
     link = LoopbackLink(services)
-    policy = Policy(admins=frozenset({"slack:UADMIN"}), default_role=Role.VIEWER)
+    policy = Policy(admins=frozenset({"slack:UADMIN"}), operators=frozenset({"slack:UOPS"}), default_role=Role.VIEWER)
     hub = FleetDispatcher(hub_deps(store, policy, AlertCenter(store, Outbox({})), Options()), roster, link, hub_keys)
     for name, service in services.items():
         assert roster.heard(name, service.beat())
@@ -163,3 +164,18 @@ def test_a_host_whose_key_does_not_match_its_pin_gets_nothing(rig: Rig):
     state.public_key = None
     assert not rig.roster.heard("alpha", beat)
     assert state.public_key is None  # the impostor's key was not taken
+
+
+def test_rotate_now_from_an_operator_is_offered_to_the_admin_who_onboarded_on_that_host(rig: Rig):
+    """The host knows who onboarded (its audit rows), the hub knows who is an admin: the offer goes
+    to the onboarding admin's DM, and their "Start rotation" is checked at the hub."""
+    rig.say("paste-token ops --host beta")
+    assert not rig.hub.inspect_message(Request(ADMIN, DM, TOKEN)).failed
+    offered = rig.hub.act(Request(OPERATOR, CHANNEL, ""), ActionId.ROTATION_START, "beta|ops|anthropic:default")
+    assert not offered.failed, text_of(offered)
+    assert offered.direct_user == ADMIN.id and offered.direct is not None
+    [start] = offered.direct.actions
+    assert start.value == "beta|ops|anthropic:default"
+    assert rig.hub.act(Request(OPERATOR, DM, ""), start.id, start.value).code == "denied"
+    begun = rig.hub.act(Request(ADMIN, DM, ""), start.id, start.value)
+    assert begun.prompt is not None and begun.prompt.session_id.startswith("beta|")
