@@ -65,11 +65,28 @@ def decode_public(text: str, origin: str = "the public key") -> bytes:
                         "(as `openclaw-chatops host enroll` / `hub enroll` print it).")
 
 
-class HostKeys:
+class _KeyPair:
+    """What both key pairs share: the private key kept inside, its raw public half, the
+    fingerprint an admin compares, and a repr that shows only that."""
+
+    _private: X25519PrivateKey | Ed25519PrivateKey
+
+    def public_bytes(self) -> bytes:
+        return self._private.public_key().public_bytes_raw()
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_bytes())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.fingerprint})"
+
+
+class HostKeys(_KeyPair):
     """A host's X25519 key pair: what sealed credentials are sealed to."""
 
     def __init__(self, private: X25519PrivateKey):
-        self._private = private
+        self._private: X25519PrivateKey = private
 
     @classmethod
     def load_or_create(cls, path: Path) -> HostKeys:
@@ -78,26 +95,16 @@ class HostKeys:
             raise _unusable(path, "host", "X25519")
         return cls(key)
 
-    def public_bytes(self) -> bytes:
-        return self._private.public_key().public_bytes_raw()
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.public_bytes())
-
     def exchange(self, peer_public: bytes) -> bytes:
         """The X25519 shared secret with `peer_public` (ValueError for a key that yields none)."""
         return self._private.exchange(X25519PublicKey.from_public_bytes(peer_public))
 
-    def __repr__(self) -> str:
-        return f"HostKeys({self.fingerprint})"
 
-
-class HubKeys:
+class HubKeys(_KeyPair):
     """The hub's Ed25519 key pair: every sealed message carries its signature."""
 
     def __init__(self, private: Ed25519PrivateKey):
-        self._private = private
+        self._private: Ed25519PrivateKey = private
 
     @classmethod
     def load_or_create(cls, path: Path) -> HubKeys:
@@ -106,18 +113,8 @@ class HubKeys:
             raise _unusable(path, "hub", "Ed25519")
         return cls(key)
 
-    def public_bytes(self) -> bytes:
-        return self._private.public_key().public_bytes_raw()
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.public_bytes())
-
     def sign(self, data: bytes) -> bytes:
         return self._private.sign(data)
-
-    def __repr__(self) -> str:
-        return f"HubKeys({self.fingerprint})"
 
 
 def _load_or_create(path: Path, generate: Callable[[], PrivateKeyTypes]) -> PrivateKeyTypes | None:
