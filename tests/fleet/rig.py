@@ -12,7 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,22 @@ def make_fleet(root: Path, broker: NatsBroker, fake: FakeSlack, oc_bin: str, pre
            **hub_env}
     fleet.hub = Proc("hub", [sys.executable, "-m", "bot.cli", "hub"], env, hub_dir / "hub.log")
     return fleet
+
+
+@contextmanager
+def running_fleet(root: Path, oc_bin: str, prepared_home: Path, names: tuple[str, ...]) -> Iterator[Fleet]:
+    """A broker with a user per host, the fake Slack, every host and the hub started and ready;
+    all of it stopped on the way out."""
+    broker = NatsBroker(root / "broker", hosts=names).start()
+    fake = FakeSlack()
+    fleet = make_fleet(root, broker, fake, oc_bin, prepared_home, names)
+    for proc in fleet.hosts.values():
+        proc.start()
+    fleet.hub.start()
+    try:
+        fleet.wait_ready()
+        yield fleet
+    finally:
+        fleet.stop()
+        broker.stop()
+        fake.close()

@@ -33,8 +33,7 @@ import pytest
 from core.fleet.subjects import Subjects
 from tests.adapters.slack.conftest import block_text
 from tests.fakes.nats_broker import NatsBroker
-from tests.fakes.slack import FakeSlack
-from tests.fleet.rig import ALERTS, Fleet, break_gateway, make_fleet, mend_gateway, wait_until
+from tests.fleet.rig import ALERTS, Fleet, break_gateway, mend_gateway, running_fleet, wait_until
 
 HOSTS = ("alpha", "beta", "gamma")
 CHAOS_S = 45.0  # the length of the random schedule; settling and checks come after it
@@ -74,19 +73,8 @@ def schedule(rng: random.Random) -> list[Step]:
 
 @pytest.fixture
 def fleet(oc_bin: str, prepared_home: Path, tmp_path: Path) -> Iterator[Fleet]:
-    broker = NatsBroker(tmp_path / "broker", hosts=HOSTS).start()
-    fake = FakeSlack()
-    fleet = make_fleet(tmp_path, broker, fake, oc_bin, prepared_home, HOSTS)
-    for proc in fleet.hosts.values():
-        proc.start()
-    fleet.hub.start()
-    try:
-        fleet.wait_ready()
+    with running_fleet(tmp_path, oc_bin, prepared_home, HOSTS) as fleet:
         yield fleet
-    finally:
-        fleet.stop()
-        broker.stop()
-        fake.close()
 
 
 def test_kill_9_of_hosts_hub_and_broker_at_random_moments_loses_and_doubles_nothing(fleet: Fleet):

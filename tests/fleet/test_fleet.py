@@ -14,9 +14,7 @@ from bot.health import HEALTH_FILE, describe_health, read_health
 from core.secrets.credentials import fingerprint
 from tests.adapters.slack.conftest import ADMIN, block_text, buttons, dm_messages_with, posts_to
 from tests.fakes.anthropic import FakeAnthropic
-from tests.fakes.nats_broker import NatsBroker
-from tests.fakes.slack import FakeSlack
-from tests.fleet.rig import ALERTS, Fleet, break_gateway, make_fleet, mend_gateway, wait_until
+from tests.fleet.rig import ALERTS, Fleet, break_gateway, mend_gateway, running_fleet, wait_until
 from tests.harness import run_oc
 from tests.leaks import files_holding, found_in, openclaw_logs
 
@@ -29,20 +27,8 @@ pytestmark = [pytest.mark.xdist_group("fleet"), pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def fleet(oc_bin: str, prepared_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    root = tmp_path_factory.mktemp("fleet")
-    broker = NatsBroker(root / "broker", hosts=HOSTS).start()
-    fake = FakeSlack()
-    fleet = make_fleet(root, broker, fake, oc_bin, prepared_home, HOSTS)
-    for proc in fleet.hosts.values():
-        proc.start()
-    fleet.hub.start()
-    try:
-        fleet.wait_ready()
+    with running_fleet(tmp_path_factory.mktemp("fleet"), oc_bin, prepared_home, HOSTS) as fleet:
         yield fleet
-    finally:
-        fleet.stop()
-        broker.stop()
-        fake.close()
 
 
 
