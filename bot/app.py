@@ -73,18 +73,14 @@ def resolver_env(settings: Settings, provider: ExecProvider) -> dict[str, str]:
     return {name: known[name] for name in provider.pass_env if known.get(name)}
 
 
-@dataclass
-class Components:
-    """The running bot's parts; to the chat adapters, their `core.adapter.AdapterParts`."""
+class ChatSideParts:
+    """What every running process with chat adapters hands them (`core.adapter.AdapterParts`):
+    `run`'s `Components` and a fleet hub's `HubParts` both carry these attributes."""
 
     settings: Settings
-    chatops: ChatOps
-    gateway: Gateway
-    vault: Vault
     store: Store
     alerts: AlertCenter
-    watcher: Watcher
-    health: Health | None = None  # set by `run` (bot/health.py); see `watch_connection`
+    health: Health | None
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -101,9 +97,23 @@ class Components:
         self.alerts.add_notifier(platform, notifier)
 
     def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
-        """An adapter's connection probe, asked at every health write (none without `run`)."""
+        """An adapter's connection probe, asked at every health write (none until health runs)."""
         if self.health is not None:
             self.health.watch(adapter, connected)
+
+
+@dataclass
+class Components(ChatSideParts):
+    """The running bot's parts; to the chat adapters, their `core.adapter.AdapterParts`."""
+
+    settings: Settings
+    chatops: ChatOps
+    gateway: Gateway
+    vault: Vault
+    store: Store
+    alerts: AlertCenter
+    watcher: Watcher
+    health: Health | None = None  # set by `run` (bot/health.py); see `watch_connection`
 
 
 def build(settings: Settings, *, policy: Policy | None = None,

@@ -18,7 +18,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +28,13 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import api
 
+from bot.app import ChatSideParts
 from bot.fleet.link import NatsLink
 from bot.fleet.settings import FleetSettings
 from bot.health import Health
 from bot.settings import Settings
 from core.alerts.center import MAX_UNDELIVERED, AlertCenter
-from core.alerts.outbox import Notifier, Outbox
+from core.alerts.outbox import Outbox
 from core.errors import ChatSafeError
 from core.fleet.alert_intake import apply_event, host_back, host_unreachable
 from core.fleet.hub import BrokerDown, FleetDispatcher, HostUnavailable, hub_deps
@@ -254,7 +255,7 @@ class EventPump:
 
 
 @dataclass
-class HubParts:
+class HubParts(ChatSideParts):
     """The running hub; to the chat adapters, their `core.adapter.AdapterParts`."""
 
     settings: Settings
@@ -266,22 +267,6 @@ class HubParts:
     watch: HostWatch
     pump: EventPump
     health: Health | None = None  # set by `hub`; adapters register their connection probes with it
-
-    @property
-    def env(self) -> Mapping[str, str]:
-        return self.settings.raw
-
-    @property
-    def notes(self) -> Store:
-        return self.store
-
-    def add_notifier(self, platform: str, notifier: Notifier) -> None:
-        """As `bot.app.Components.add_notifier`: alerts owed to this platform since a crash go out now."""
-        self.alerts.add_notifier(platform, notifier)
-
-    def watch_connection(self, adapter: str, connected: Callable[[], bool]) -> None:
-        if self.health is not None:
-            self.health.watch(adapter, connected)
 
     def host_states(self) -> dict[str, str]:
         """Each enrolled host as the health file shows it: up, or silent since when."""
