@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 from adapters.slack.app import create
-from bench.common import Figure, bot_on, config_with_agents, home_with, median, percentile, quick, under
+from bench.common import Arrivals, Figure, bot_on, config_with_agents, home_with, median, percentile, quick, under
 from core.alerts.outbox import Destination
 from core.gateway.plans import Plan, ProfileTarget
 from core.gateway.runner import GatewayError
@@ -48,47 +47,6 @@ def last_failures_ms(state_dir: Path, agent: str) -> dict[str, int]:
         row = conn.execute("SELECT state_json FROM auth_profile_state WHERE state_key='primary'").fetchone()
     stats = json.loads(row[0]).get("usageStats", {}) if row else {}
     return {profile: int(s["lastFailureAt"]) for profile, s in stats.items() if s.get("lastFailureAt")}
-
-
-class Arrivals:
-    """When each call reached the fake Slack, stamped by a thread that the fake wakes on every call.
-
-    Stamped as they come, not when the benchmark looks: an alert can be posted before the turn's
-    process has exited."""
-
-    def __init__(self, fake: FakeSlack) -> None:
-        self.fake = fake
-        self.times: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-arrivals", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        def more(f: FakeSlack) -> int:
-            return len(f.calls) if len(f.calls) > len(self.times) else 0
-
-        while not self._stop.is_set():
-            try:
-                count = self.fake.wait_for(more, timeout=0.5)
-            except AssertionError:  # nothing new within the timeout
-                continue
-            now = time.time()
-            self.times.extend([now] * (count - len(self.times)))
-
-    def posted(self, key: str, deadline: float) -> float | None:
-        """Arrival of the first `chat.postMessage` that names `key`; None if none came by `deadline`."""
-        while True:
-            stamped = len(self.times)
-            for call, at in zip(self.fake.calls[:stamped], self.times, strict=False):
-                if call.method == "chat.postMessage" and key in json.dumps(call.params):
-                    return at
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
 
 
 def run(agents: int = AGENTS) -> list[Figure]:

@@ -5,13 +5,17 @@ loopback fakes) but live outside the suite: speed is measured here, never assert
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fakes.slack import Call, FakeSlack
 from tests.harness import BASE_CONFIG, BotHarness, make_bot, openclaw_bin, prepare_home
 
 
@@ -93,3 +97,48 @@ def machine() -> dict[str, str]:
     return {"nproc": str(os.cpu_count()), "cpu": cpu or platform.processor(), "ram": ram,
             "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
             "load average at start": load}
+
+
+class Arrivals:
+    """When each call reached the fake Slack, stamped by a thread that the fake wakes on every call.
+
+    Stamped as they come, not when the benchmark looks: an alert can be posted before the turn's
+    process has exited."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-arrivals", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        def more(f: FakeSlack) -> int:
+            return len(f.calls) if len(f.calls) > len(self.times) else 0
+
+        while not self._stop.is_set():
+            try:
+                count = self.fake.wait_for(more, timeout=0.5)
+            except AssertionError:  # nothing new within the timeout
+                continue
+            now = time.time()
+            self.times.extend([now] * (count - len(self.times)))
+
+    def stamped(self) -> list[tuple[Call, float]]:
+        """Every call stamped so far, with when it arrived."""
+        n = len(self.times)
+        return list(zip(self.fake.calls[:n], self.times[:n], strict=True))
+
+    def posted(self, key: str, deadline: float) -> float | None:
+        """Arrival of the first `chat.postMessage` that names `key`; None if none came by `deadline`."""
+        while True:
+            for call, at in self.stamped():
+                if call.method == "chat.postMessage" and key in json.dumps(call.params):
+                    return at
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)

@@ -54,7 +54,7 @@ from typing import Any
 
 from adapters.slack.app import create
 from adapters.slack.render import messages
-from bench.common import Figure, bot_on, home_with, median, percentile, quick, under, workdir
+from bench.common import Arrivals, Figure, bot_on, home_with, median, percentile, quick, under, workdir
 from bot.fleet.hub_process import HubParts, build_hub
 from bot.fleet.settings import FleetSettings
 from bot.settings import Settings
@@ -109,37 +109,6 @@ class Rig:
                 cleanup()
             except Exception:  # noqa: BLE001 - tear down the rest whatever one part did
                 pass
-
-
-class Arrivals:
-    """When each call reached the fake Slack, stamped as it comes (a thread the fake wakes)."""
-
-    def __init__(self, fake: FakeSlack) -> None:
-        self.fake = fake
-        self.times: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-arrivals", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        def more(f: FakeSlack) -> int:
-            return len(f.calls) if len(f.calls) > len(self.times) else 0
-
-        while not self._stop.is_set():
-            try:
-                count = self.fake.wait_for(more, timeout=0.5)
-            except AssertionError:
-                continue
-            now = time.time()
-            self.times.extend([now] * (count - len(self.times)))
-
-    def stamped(self) -> list[tuple[Any, float]]:
-        n = len(self.times)
-        return list(zip(self.fake.calls[:n], self.times[:n], strict=True))
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
 
 
 def setup(hosts: int) -> Rig:
