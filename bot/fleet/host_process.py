@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -29,6 +29,7 @@ from core.fleet.keys import HostKeys, decode_public
 from core.fleet.relay import HostRelay
 from core.fleet.sealing import ReplayLedger
 from core.fleet.subjects import Subjects, check_host_name
+from core.progress import SILENT, ProgressSink
 
 log = logging.getLogger(__name__)
 REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -100,6 +101,7 @@ class HostParts:
     link: NatsLink
     publisher: Publisher
     heartbeat_s: float
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         subjects = self.publisher.subjects
@@ -114,11 +116,10 @@ class HostParts:
                 await msg.respond(json.dumps({"ok": False, "error": "unreadable message"}).encode())
                 return
             request_id = str(message.get("request_id", ""))
-            progress = RelayedProgress(self.link, subjects.progress(self.name, request_id)) \
-                if REQUEST_ID.match(request_id) else None
+            progress: ProgressSink = RelayedProgress(self.link, subjects.progress(self.name, request_id)) \
+                if REQUEST_ID.match(request_id) else SILENT
             loop = asyncio.get_running_loop()
-            answer = await loop.run_in_executor(
-                pool, lambda: self.service.answer(message, progress) if progress else self.service.answer(message))
+            answer = await loop.run_in_executor(pool, self.service.answer, message, progress)
             await msg.respond(json.dumps(answer).encode())
 
         async def subscribe(nc: Client) -> None:
@@ -133,7 +134,7 @@ class HostParts:
 
     def _beat(self) -> None:
         subject = self.publisher.subjects.heartbeat(self.name)
-        while not self.publisher._stop.wait(self.heartbeat_s):
+        while not self._stop.wait(self.heartbeat_s):
             nc = self.link.nc
             if nc is None or not self.link.connected:
                 continue
@@ -144,6 +145,7 @@ class HostParts:
                 log.debug("heartbeat failed", exc_info=True)
 
     def stop(self) -> None:
+        self._stop.set()
         self.parts.watcher.stop()
         self.publisher.stop()
         self.link.stop()

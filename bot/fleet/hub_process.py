@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import secrets
 import threading
 import time
@@ -52,7 +51,6 @@ DURABLE = "hub"
 OWED_HIGH_WATER = MAX_UNDELIVERED // 2  # the hub's durable consumer on the events stream
 STREAM_MAX_AGE_S = 7 * 86400.0  # events older than a week are of no use to anyone
 DEDUP_WINDOW_S = 600.0  # a host re-publishing after a crash within this window is stored once
-REQUEST_ID = re.compile(r"^[0-9a-f]{16}$")
 ACK_WAIT_S = 10.0  # an event taken by a hub that died is offered again after this (see EventPump)
 
 
