@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from core.access import Policy, Role
 from core.errors import ChatSafeError
@@ -48,6 +49,7 @@ from core.store import Session, Store
 __all__ = ["ChatOps"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ChatOps:
@@ -120,7 +122,7 @@ class ChatOps:
             return Reply.error("Not allowed", f"{what} the {needed.label} role; you are {role.label}.", code="denied")
         return None
 
-    def _guarded(self, run: Callable[[], Reply], what: str) -> Reply:
+    def _guarded(self, run: Callable[[], T], what: str) -> T | Reply:
         """Every failure becomes a clear reply; a traceback never reaches chat."""
         try:
             return run()

@@ -53,7 +53,6 @@ FANOUT_VERBS = frozenset({"status", "doctor"})  # read-only: every host is asked
 HUB_VERBS = frozenset({"help", "alerts", "audit"})  # answered here: they need no gateway
 HUB_ACTIONS = frozenset({ActionId.ALERTS_ACK, ActionId.ALERTS_SNOOZE})  # incidents live at the hub
 SEP = "|"  # `host|value` on buttons and session ids; host names cannot hold it
-_PROCEED = Reply("proceed")  # a precheck found nothing to refuse (the guard wants a reply back)
 SEAL_TTL_S = 120.0  # a sealed credential is good for this long: enough for a slow broker, not for a replay later
 
 
@@ -184,8 +183,7 @@ class FleetDispatcher(ChatOps):
         if not sep or host not in self.roster.hosts:
             return Reply.error("No onboarding session", "There is no onboarding session of yours open.",
                                hint="Start one with `onboard` or `paste-token`.", code="session")
-        reply = self._guarded(lambda: self._send_sealed(op, host, sid, request, text) or _PROCEED, "secret")
-        return None if reply is _PROCEED else reply
+        return self._guarded(lambda: self._send_sealed(op, host, sid, request, text), "secret")
 
     def _send_sealed(self, op: str, host: str, sid: str, request: Request, text: str) -> Reply | None:
         session = self._host_session(host, sid)
