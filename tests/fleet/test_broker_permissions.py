@@ -202,7 +202,7 @@ def test_a_host_user_added_or_removed_by_reload(own_nats_broker: NatsBroker) -> 
             try:
                 edge = await join(broker, "edge")
                 break
-            except nats.errors.Error:
+            except (nats.errors.Error, ConnectionError):  # refused, or cut off while the server reloads
                 await asyncio.sleep(0.05)
         else:
             raise AssertionError(f"edge's user was not accepted after the reload:\n{broker.log()[-1000:]}")
